@@ -1,0 +1,131 @@
+"""永嘉科技大市场 — application factory."""
+from decimal import Decimal
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import event
+
+from app.extensions import bootstrap, csrf, db, login_manager, migrate
+from config import BASE_DIR, Config
+
+
+def create_app(config_class: type = Config) -> Flask:
+    app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
+                instance_path=str(BASE_DIR / "instance"))
+    app.config.from_object(config_class)
+    if hasattr(config_class, "check"):
+        config_class.check()
+    app.instance_path and (BASE_DIR / "instance").mkdir(exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+
+    with app.app_context():
+        _sqlite_transactions(db.engine)
+
+    from app import models  # noqa: F401  (register every model with the metadata)
+    from app.accounts.cli import bp as accounts_cli
+    from app.accounts.views import bp as accounts_bp
+    from app.demo.cli import bp as demo_cli
+    from app.home.views import bp as home_bp
+    from app.listings.views import bp as listings_bp
+
+    for bp in (home_bp, accounts_bp, listings_bp, accounts_cli, demo_cli):
+        app.register_blueprint(bp)
+
+    _register_filters(app)
+    _register_errors(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from app.accounts.models import User
+    return db.session.get(User, int(user_id))
+
+
+def _sqlite_transactions(engine) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN (SQLAlchemy SQLite docs)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _rec):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def money(yuan: int | None, empty: str = "面议") -> str:
+    """Integer 元 shown to people as 元/万元/亿元, exactly (no float rounding)."""
+    if yuan is None:
+        return empty
+    d = Decimal(yuan)
+    if abs(d) >= 100_000_000:
+        return f"{(d / 100_000_000).quantize(Decimal('0.01')).normalize():f}亿元"
+    if abs(d) >= 10_000:
+        return f"{(d / 10_000).quantize(Decimal('0.01')).normalize():f}万元"
+    return f"{yuan}元"
+
+
+def _register_filters(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+
+    @app.template_filter("date_cn")
+    def date_cn(value):
+        return value.strftime("%Y年%m月%d日") if value else ""
+
+    @app.context_processor
+    def _perm():
+        from app.accounts import permissions
+        return {"perm": permissions}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_errors(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    from app.errors import DomainError
+
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError):
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(error=err.message, fields=err.field_errors), err.status_code
+        if err.status_code in (403, 404):
+            return render_template("error.html", code=err.status_code, message=err.message), err.status_code
+        flash(err.message, "danger")
+        return redirect(request.referrer or url_for("home.index"))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):
+        msg = "表单已过期或缺少安全令牌，请刷新页面后重试"
+        if _wants_json():
+            return jsonify(error=msg), 400
+        return render_template("error.html", code=400, message=msg), 400
+
+    messages = {400: "请求有误", 401: "请先登录", 403: "您没有权限访问此页面", 404: "页面不存在",
+                405: "不支持该请求方式", 500: "服务器出错了，请稍后再试"}
+    for code, msg in messages.items():
+        def handler(err, code=code, msg=msg):
+            if code == 500:
+                db.session.rollback()
+            if code == 401 and not _wants_json():
+                return redirect(url_for("accounts.login", next=request.full_path))
+            if _wants_json():
+                return jsonify(error=msg), code
+            return render_template("error.html", code=code, message=msg), code
+        app.register_error_handler(code, handler)

@@ -1,0 +1,1 @@
+"""Accounts: organizations, users, roles, registration, login, verification by the bureau."""

@@ -1,0 +1,107 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from app.accounts import services
+from app.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
+from app.accounts.models import Organization
+from app.accounts.permissions import require_bureau
+from app.errors import DomainError
+from app.extensions import db
+from app.forms_common import ActionForm
+from app.reference import Industry, Town
+from app.web import field_errors_to_form, safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash("邮箱或密码不正确", "danger")
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(f"欢迎回来，{user.name}", "success")
+            return redirect(safe_next("listings.mine" if not user.is_bureau else "listings.review_queue"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    ActionForm().validate_on_submit()  # CSRF only; logging out twice is harmless
+    logout_user()
+    flash("您已退出登录", "info")
+    return redirect(url_for("home.index"))
+
+
+def _ref_choices(model, blank: str):
+    return [("", blank)] + [(r.code, r.name) for r in db.session.scalars(select(model).order_by(model.sort_order))]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    form.town_code.choices = _ref_choices(Town, "县外单位 / 不适用")
+    form.industry_code.choices = _ref_choices(Industry, "请选择")
+    if form.validate_on_submit():
+        try:
+            user = services.register(form.data)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            field_errors_to_form(form, err)
+        else:
+            login_user(user)
+            flash("注册成功。单位信息须经科技局认证后，发布的信息才能公开。", "success")
+            return redirect(url_for("listings.mine"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            field_errors_to_form(form, err)
+        else:
+            flash("密码已修改", "success")
+            return redirect(url_for("listings.mine"))
+    return render_template("accounts/password.html", form=form)
+
+
+@bp.route("/bureau/organizations")
+@login_required
+def organizations():
+    require_bureau(current_user)
+    show = request.args.get("show", "unverified")
+    stmt = select(Organization).where(Organization.kind != "government").order_by(Organization.created_at.desc())
+    if show == "unverified":
+        stmt = stmt.where(Organization.verified_at.is_(None))
+    orgs = db.session.scalars(stmt).all()
+    return render_template("accounts/organizations.html", orgs=orgs, show=show, form=ActionForm())
+
+
+@bp.route("/bureau/organizations/<int:org_id>/verify", methods=["POST"])
+@login_required
+def verify(org_id: int):
+    require_bureau(current_user)
+    form = ActionForm()
+    org = db.get_or_404(Organization, org_id)
+    if form.validate_on_submit():
+        try:
+            services.verify_organization(current_user, org)
+            db.session.commit()
+            flash(f"已认证：{org.name}", "success")
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "warning")
+    return redirect(url_for("accounts.organizations"))

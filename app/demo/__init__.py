@@ -1,0 +1,1 @@
+"""Demo data: realistic, deterministic content for `make run` (data/ holds the texts)."""

@@ -1,0 +1,1 @@
+"""Home page: the market's headline figures and newest listings."""

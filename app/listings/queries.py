@@ -1,0 +1,104 @@
+"""Public browsing of approved listings: filters, sort, pagination, keyword search."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.listings.models import Achievement, Need
+from app.listings.search import keyword_condition
+
+SORTS = {
+    "need": {"newest": "最新发布", "budget_desc": "预算从高到低", "budget_asc": "预算从低到高", "deadline": "截止日期最近"},
+    "achievement": {"newest": "最新发布", "price_desc": "价格从高到低", "price_asc": "价格从低到高"},
+}
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    industry: str = ""
+    town: str = ""
+    maturity: str = ""
+    transfer_mode: str = ""
+    cooperation_mode: str = ""
+    min_wan: int | None = None  # 万元, as people type it
+    max_wan: int | None = None
+    sort: str = "newest"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        def num(name):
+            v = (args.get(name) or "").strip()
+            try:
+                n = int(float(v))
+            except ValueError:
+                return None
+            return n if 0 <= n <= 1_000_000 else None
+
+        page = num("page") or 1
+        return cls(q=(args.get("q") or "").strip()[:100], industry=args.get("industry", ""),
+                   town=args.get("town", ""), maturity=args.get("maturity", ""),
+                   transfer_mode=args.get("transfer_mode", ""), cooperation_mode=args.get("cooperation_mode", ""),
+                   min_wan=num("min"), max_wan=num("max"), sort=args.get("sort", "newest"), page=max(1, page))
+
+
+def public_listings(kind: str, f: Filters, per_page: int = 20):
+    model = Need if kind == "need" else Achievement
+    stmt = select(model).where(model.status == "approved")
+    if f.industry:
+        stmt = stmt.where(model.industry_code == f.industry)
+    if kind == "need":
+        money = Need.budget_yuan
+        if f.town:
+            stmt = stmt.where(Need.town_code == f.town)
+        if f.cooperation_mode:
+            stmt = stmt.where(Need.cooperation_mode == f.cooperation_mode)
+    else:
+        money = Achievement.price_yuan
+        if f.maturity:
+            stmt = stmt.where(Achievement.maturity == f.maturity)
+        if f.transfer_mode:
+            stmt = stmt.where(Achievement.transfer_mode == f.transfer_mode)
+    if f.min_wan is not None:
+        stmt = stmt.where(money >= f.min_wan * 10_000)
+    if f.max_wan is not None:
+        stmt = stmt.where(money <= f.max_wan * 10_000)
+    cond = keyword_condition(model.search_text, f.q)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    order = {
+        "budget_desc": [Need.budget_yuan.desc().nulls_last()] if kind == "need" else None,
+        "budget_asc": [Need.budget_yuan.asc().nulls_last()] if kind == "need" else None,
+        "deadline": [Need.deadline.asc().nulls_last()] if kind == "need" else None,
+        "price_desc": [Achievement.price_yuan.desc().nulls_last()] if kind == "achievement" else None,
+        "price_asc": [Achievement.price_yuan.asc().nulls_last()] if kind == "achievement" else None,
+    }.get(f.sort) or []
+    stmt = stmt.order_by(*order, model.published_at.desc(), model.id.desc())
+    stmt = stmt.options(selectinload(model.organization), selectinload(model.industry))
+    return db.paginate(stmt, page=f.page, per_page=per_page, error_out=False)
+
+
+def headline_figures() -> dict:
+    from app.accounts.models import Organization
+    from app.listings.models import Patent
+
+    def count(stmt):
+        return db.session.scalar(stmt) or 0
+
+    return {
+        "needs": count(select(func.count()).select_from(Need).where(Need.status == "approved")),
+        "achievements": count(select(func.count()).select_from(Achievement).where(Achievement.status == "approved")),
+        "organizations": count(select(func.count()).select_from(Organization).where(Organization.verified_at.is_not(None))),
+        "patents": count(select(func.count()).select_from(Patent).where(Patent.active.is_(True))),
+        "need_budget_yuan": count(select(func.sum(Need.budget_yuan)).where(Need.status == "approved")),
+    }
+
+
+def newest(kind: str, n: int = 6):
+    model = Need if kind == "need" else Achievement
+    return db.session.scalars(
+        select(model).where(model.status == "approved").order_by(model.published_at.desc(), model.id.desc()).limit(n)
+        .options(selectinload(model.organization))
+    ).all()

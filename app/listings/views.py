@@ -1,0 +1,208 @@
+"""Pages for needs and achievements. One set of view functions serves both kinds (URL prefix picks the kind)."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.accounts import permissions as perm
+from app.errors import DomainError, InvalidTransition
+from app.extensions import db
+from app.forms_common import ActionForm
+from app.listings import queries, services
+from app.listings.forms import AchievementForm, NeedForm, PatentForm, RejectForm
+from app.listings.models import ACTION_LABELS, Achievement, Need, Patent, ReviewEvent
+from app.reference import COOPERATION_MODES, MATURITIES, TRANSFER_MODES, Industry, Town
+from app.web import back, field_errors_to_form
+
+bp = Blueprint("listings", __name__)
+
+PREFIX = {"need": "needs", "achievement": "achievements"}
+FORMS = {"need": NeedForm, "achievement": AchievementForm}
+
+
+def _refs():
+    return {
+        "industries": db.session.scalars(select(Industry).order_by(Industry.sort_order)).all(),
+        "towns": db.session.scalars(select(Town).order_by(Town.sort_order)).all(),
+        "maturities": MATURITIES, "transfer_modes": TRANSFER_MODES, "cooperation_modes": COOPERATION_MODES,
+    }
+
+
+def _form(kind: str, **kw):
+    form = FORMS[kind](**kw)
+    refs = _refs()
+    form.industry_code.choices = [("", "请选择")] + [(i.code, i.name) for i in refs["industries"]]
+    if kind == "need":
+        form.town_code.choices = [("", "不限/县外")] + [(t.code, t.name) for t in refs["towns"]]
+    return form
+
+
+def browse(kind: str):
+    f = queries.Filters.from_args(request.args)
+    page = queries.public_listings(kind, f)
+    return render_template("listings/browse.html", kind=kind, page=page, f=f, sorts=queries.SORTS[kind], **_refs())
+
+
+def detail(kind: str, listing_id: int):
+    listing = services.get_listing(kind, listing_id)
+    if not perm.can_view(current_user, listing):
+        abort(404)  # not public: do not reveal that it exists
+    events = []
+    if perm.owns(current_user, listing) or perm.is_bureau(current_user):
+        events = db.session.scalars(select(ReviewEvent).where(
+            ReviewEvent.listing_kind == kind, ReviewEvent.listing_id == listing.id).order_by(ReviewEvent.id)).all()
+    return render_template(
+        "listings/detail.html", kind=kind, listing=listing, events=events, action_labels=ACTION_LABELS,
+        is_owner=perm.owns(current_user, listing), is_bureau=perm.is_bureau(current_user),
+        show_confidential=perm.can_see_confidential(current_user, listing), action_form=ActionForm(),
+        patent_form=PatentForm() if kind == "achievement" else None, reject_form=RejectForm(),
+    )
+
+
+@login_required
+def create(kind: str):
+    perm.require_post(current_user, kind)
+    form = _form(kind)
+    if kind == "need" and request.method == "GET" and current_user.organization:
+        form.town_code.data = current_user.organization.town_code
+        form.industry_code.data = current_user.organization.industry_code
+    if form.validate_on_submit():
+        try:
+            listing = services.create(current_user, kind, form.data, submit="submit" in request.form)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            field_errors_to_form(form, err)
+        else:
+            flash("已提交，等待科技局审核" if listing.status == "pending" else "已保存为草稿", "success")
+            return redirect(url_for(f"listings.{kind}_detail", listing_id=listing.id))
+    return render_template("listings/form.html", kind=kind, form=form, listing=None)
+
+
+@login_required
+def edit(kind: str, listing_id: int):
+    listing = services.get_listing(kind, listing_id)
+    perm.require_owner(current_user, listing)
+    form = _form(kind, data=listing.current_values()) if request.method == "GET" else _form(kind)
+    if form.validate_on_submit():
+        try:
+            outcome = services.update(current_user, listing, form.data)
+            if "submit" in request.form and listing.status in ("draft", "rejected", "withdrawn"):
+                services.submit(current_user, listing)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            field_errors_to_form(form, err)
+        else:
+            flash("修改已提交审核，审核通过前公开页面仍显示原内容" if outcome == "held" else "已保存", "success")
+            return redirect(url_for(f"listings.{kind}_detail", listing_id=listing.id))
+    return render_template("listings/form.html", kind=kind, form=form, listing=listing)
+
+
+def _transition(kind: str, listing_id: int, action: str):
+    listing = services.get_listing(kind, listing_id)
+    form = RejectForm() if action == "reject" else ActionForm()
+    if not form.validate_on_submit():
+        if action == "reject" and form.reason.errors:
+            flash(form.reason.errors[0], "danger")
+        else:
+            flash("请求已过期，请刷新页面后重试", "danger")
+        return back(f"listings.{kind}_detail", listing_id=listing_id)
+    try:
+        if action == "reject":
+            services.reject(current_user, listing, form.reason.data)
+        else:
+            getattr(services, action)(current_user, listing)
+        db.session.commit()
+    except InvalidTransition as err:
+        db.session.rollback()
+        flash(err.message, "warning")
+    else:
+        messages = {"submit": "已提交审核", "withdraw": "已撤回", "archive": "已归档", "approve": "已审核通过",
+                    "reject": "已退回"}
+        flash(messages[action], "success")
+        _after_change(listing, action)
+    if action in ("approve", "reject") and request.form.get("from") == "queue":
+        return redirect(url_for("listings.review_queue"))
+    return redirect(url_for(f"listings.{kind}_detail", listing_id=listing_id)) if listing.status != "archived" \
+        or perm.is_bureau(current_user) or perm.owns(current_user, listing) else redirect(url_for("listings.mine"))
+
+
+def _after_change(listing, action: str) -> None:
+    """Hook for work that follows a change (matching refresh); never fails the user's request."""
+    from app import signals
+    signals.listing_changed.send(listing, action=action)
+
+
+@login_required
+def transition(kind: str, listing_id: int, action: str):
+    if action not in ("submit", "withdraw", "archive", "approve", "reject"):
+        abort(404)
+    return _transition(kind, listing_id, action)
+
+
+for _kind, _prefix in PREFIX.items():
+    bp.add_url_rule(f"/{_prefix}", f"{_kind}_browse", browse, defaults={"kind": _kind})
+    bp.add_url_rule(f"/{_prefix}/<int:listing_id>", f"{_kind}_detail", detail, defaults={"kind": _kind})
+    bp.add_url_rule(f"/{_prefix}/new", f"{_kind}_create", create, defaults={"kind": _kind}, methods=["GET", "POST"])
+    bp.add_url_rule(f"/{_prefix}/<int:listing_id>/edit", f"{_kind}_edit", edit, defaults={"kind": _kind},
+                    methods=["GET", "POST"])
+    bp.add_url_rule(f"/{_prefix}/<int:listing_id>/<any(submit, withdraw, archive, approve, reject):action>",
+                    f"{_kind}_transition", transition, defaults={"kind": _kind}, methods=["POST"])
+
+
+@bp.route("/achievements/<int:listing_id>/patents", methods=["POST"])
+@login_required
+def add_patent(listing_id: int):
+    achievement = services.get_listing("achievement", listing_id)
+    perm.require_owner(current_user, achievement)
+    form = PatentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_patent(current_user, achievement, form.data)
+            db.session.commit()
+            flash("专利已添加", "success")
+        except DomainError as err:
+            db.session.rollback()
+            flash("；".join(err.field_errors.values()) or err.message, "danger")
+    else:
+        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+    return redirect(url_for("listings.achievement_detail", listing_id=listing_id))
+
+
+@bp.route("/patents/<int:patent_id>/unlink", methods=["POST"])
+@login_required
+def unlink_patent(patent_id: int):
+    patent = db.get_or_404(Patent, patent_id)
+    listing_id = patent.achievement_id
+    if ActionForm().validate_on_submit():
+        try:
+            services.unlink_patent(current_user, patent)
+            db.session.commit()
+            flash("已取消关联该专利", "success")
+        except InvalidTransition as err:
+            db.session.rollback()
+            flash(err.message, "warning")
+    return redirect(url_for("listings.achievement_detail", listing_id=listing_id) if listing_id
+                    else url_for("listings.mine"))
+
+
+@bp.route("/my/listings")
+@login_required
+def mine():
+    org_id = current_user.organization_id
+    needs = achievements = []
+    if perm.can_post(current_user, "need"):
+        needs = db.session.scalars(select(Need).where(Need.organization_id == org_id)
+                                   .order_by(Need.updated_at.desc())).all()
+    if perm.can_post(current_user, "achievement"):
+        achievements = db.session.scalars(select(Achievement).where(Achievement.organization_id == org_id)
+                                          .order_by(Achievement.updated_at.desc())).all()
+    return render_template("listings/mine.html", needs=needs, achievements=achievements)
+
+
+@bp.route("/bureau/review")
+@login_required
+def review_queue():
+    perm.require_bureau(current_user)
+    return render_template("listings/review_queue.html", items=services.review_queue(), action_form=ActionForm(),
+                           reject_form=RejectForm())

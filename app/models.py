@@ -1,0 +1,4 @@
+"""Import every domain's models so that Alembic and create_app see the whole schema."""
+from app.accounts.models import Organization, User  # noqa: F401
+from app.listings.models import Achievement, Need, Patent, ReviewEvent  # noqa: F401
+from app.reference import Industry, Town  # noqa: F401

@@ -1,0 +1,38 @@
+"""Small helpers shared by the page views."""
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from app.errors import DomainError
+
+
+def field_errors_to_form(form, err: DomainError) -> None:
+    for name, message in err.field_errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+    if not err.field_errors or not any(hasattr(form, n) for n in err.field_errors):
+        flash(err.message, "danger")
+
+
+def safe_next(default_endpoint: str = "home.index") -> str:
+    target = request.args.get("next") or request.form.get("next") or ""
+    parts = urlsplit(target)
+    # only same-site paths: never redirect to another host
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return target
+    return url_for(default_endpoint)
+
+
+def back(default_endpoint: str = "home.index", **values):
+    ref = request.referrer or ""
+    parts = urlsplit(ref)
+    if parts.netloc == request.host:
+        return redirect(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return redirect(url_for(default_endpoint, **values))
+
+
+def login_required_or_401():
+    if not current_user.is_authenticated:
+        abort(401)

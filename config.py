@@ -1,0 +1,66 @@
+"""Configuration, read from the environment.
+
+Embedded default: an SQLite file under instance/, no Redis, tasks run in-process — one command, no servers.
+Production: DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY are required.
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _db_url(value: str | None, default: str) -> str:
+    url = value or default
+    # Accept the common short forms and use psycopg 3 for PostgreSQL.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = _db_url(
+        os.environ.get("DATABASE_URL"), f"sqlite:///{BASE_DIR / 'instance' / 'techmarket.sqlite3'}"
+    )
+    # pre_ping: recover by itself after a database restart
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    BOOTSTRAP_SERVE_LOCAL = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    LISTINGS_PER_PAGE = 20
+    MATCHING_INDEX_PATH = os.environ.get("MATCHING_INDEX_PATH", str(BASE_DIR / "instance" / "matching.idx"))
+    TESTING = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = _db_url(
+        os.environ.get("TEST_DATABASE_URL"), f"sqlite:///{BASE_DIR / 'instance' / 'test.sqlite3'}"
+    )
+    REDIS_URL = None
+    # hashing cost is not what tests measure
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls) -> None:
+        missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(k)]
+        if missing:
+            raise RuntimeError(f"production needs environment variables: {', '.join(missing)}")
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "test": TestConfig}
