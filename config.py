@@ -29,6 +29,7 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     BOOTSTRAP_SERVE_LOCAL = True
     WTF_CSRF_TIME_LIMIT = None
+    WTF_I18N_ENABLED = False  # use WTForms' own Chinese messages (forms_common.Form)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -8,7 +8,14 @@ from wtforms.validators import ValidationError
 from app.listings.models import MAX_MONEY_YUAN
 
 
-class ActionForm(FlaskForm):
+class Form(FlaskForm):
+    """Base of every form: WTForms' built-in messages in Chinese (its own zh catalogue; WTF_I18N_ENABLED=False)."""
+
+    class Meta:
+        locales = ["zh"]
+
+
+class ActionForm(Form):
     """A button that changes state: carries only the CSRF token."""
 
 

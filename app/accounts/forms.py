@@ -1,8 +1,9 @@
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+
+from app.forms_common import Form
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
@@ -13,13 +14,13 @@ def password_rules(form, field):
         raise ValidationError("密码至少8位，且须同时包含字母和数字")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("邮箱", validators=[InputRequired("请输入邮箱"), Length(max=120)])
     password = PasswordField("密码", validators=[InputRequired("请输入密码"), Length(max=128)])
     remember = BooleanField("记住我")
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     org_kind = SelectField("单位类型", choices=[("enterprise", "企业"), ("university", "高校"), ("institute", "科研院所")],
                            validators=[InputRequired("请选择单位类型")])
     org_name = StringField("单位名称", validators=[InputRequired("请填写单位名称"), Length(2, 100, "单位名称应为2到100个字")])
@@ -40,7 +41,7 @@ class RegisterForm(FlaskForm):
             raise ValidationError("统一社会信用代码应为18位数字或大写字母")
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current = PasswordField("当前密码", validators=[InputRequired("请输入当前密码")])
     password = PasswordField("新密码", validators=[InputRequired("请输入新密码"), password_rules])
     password2 = PasswordField("确认新密码", validators=[EqualTo("password", "两次输入的密码不一致")])

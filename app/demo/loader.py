@@ -147,7 +147,7 @@ def _log_history(reviewer: User) -> None:
 
 
 def print_accounts(echo) -> None:
-    echo("演示账号（密码均为 %s）：" % PASSWORD)
-    for role, email, name, _ in ACCOUNTS:
+    echo(f"演示账号（密码均为 {PASSWORD}）：")
+    for _role, email, name, _ in ACCOUNTS:
         if db.session.scalar(select(User).where(User.email == email)):
             echo(f"  {name:<16} {email}")

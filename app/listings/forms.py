@@ -1,8 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms_common import WanYuanField, no_control_chars
+from app.forms_common import Form, WanYuanField, no_control_chars
 from app.reference import COOPERATION_MODES, MATURITIES, PATENT_STATUSES, PATENT_TYPES, TRANSFER_MODES
 
 _title = [InputRequired("请填写标题"), Length(max=100, message="标题不能超过100个字"), no_control_chars]
@@ -10,7 +9,7 @@ _text = [InputRequired("请填写描述"), Length(10, 5000, "描述应为10到50
 _kw = [Optional(), Length(max=200, message="关键词总长度不能超过200个字"), no_control_chars]
 
 
-class NeedForm(FlaskForm):
+class NeedForm(Form):
     title = StringField("需求名称", validators=_title)
     description = TextAreaField("需求描述", validators=_text,
                                 description="说明遇到的问题、现状、希望达到的指标，可写型号规格（如 DN50、PN16）")
@@ -22,7 +21,7 @@ class NeedForm(FlaskForm):
     keywords = StringField("关键词", validators=_kw, description="用顿号或逗号分隔")
 
 
-class AchievementForm(FlaskForm):
+class AchievementForm(Form):
     title = StringField("成果名称", validators=_title)
     abstract = TextAreaField("成果简介", validators=_text, description="技术路线、主要指标、应用效果")
     industry_code = SelectField("产业领域", validators=[InputRequired("请选择产业领域")])
@@ -36,7 +35,7 @@ class AchievementForm(FlaskForm):
                                  description="关键工艺参数等，只对本单位和科技局可见")
 
 
-class PatentForm(FlaskForm):
+class PatentForm(Form):
     number = StringField("专利号", validators=[InputRequired("请填写专利号"), Length(max=32, message="专利号不能超过32个字符")])
     title = StringField("专利名称", validators=[InputRequired("请填写专利名称"), Length(max=200, message="不能超过200个字")])
     patent_type = SelectField("专利类型", choices=PATENT_TYPES)
@@ -44,5 +43,5 @@ class PatentForm(FlaskForm):
     industrialized = BooleanField("已实施产业化")
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField("退回原因", validators=[InputRequired("请填写退回原因"), Length(max=1000, message="不能超过1000个字")])

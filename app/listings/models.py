@@ -1,13 +1,31 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.accounts.models import _in
 from app.extensions import db
 from app.models_base import TimestampMixin
-from app.reference import (COOPERATION_MODES, INDUSTRIES, MATURITIES, PATENT_STATUSES, PATENT_TYPES,
-                           TRANSFER_MODES, codes, label)
+from app.reference import (
+    COOPERATION_MODES,
+    MATURITIES,
+    PATENT_STATUSES,
+    PATENT_TYPES,
+    TRANSFER_MODES,
+    codes,
+    label,
+)
 
 # Listing workflow (design.md §3): draft → pending → approved / rejected → archived; withdrawn = taken back by owner.
 STATUSES = [
@@ -190,6 +208,7 @@ class Patent(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # unlinked instead of deleted
 
     achievement: Mapped[Achievement | None] = relationship(back_populates="patents")
+    organization = relationship("Organization")
 
     @property
     def type_label(self) -> str:

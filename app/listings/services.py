@@ -11,8 +11,16 @@ from app.errors import InvalidTransition, NotFound, ValidationError
 from app.extensions import db
 from app.listings.models import MAX_MONEY_YUAN, Achievement, Need, Patent, ReviewEvent
 from app.models_base import utcnow
-from app.reference import (COOPERATION_MODES, MATURITIES, PATENT_STATUSES, PATENT_TYPES, TRANSFER_MODES,
-                           Industry, Town, codes)
+from app.reference import (
+    COOPERATION_MODES,
+    MATURITIES,
+    PATENT_STATUSES,
+    PATENT_TYPES,
+    TRANSFER_MODES,
+    Industry,
+    Town,
+    codes,
+)
 
 MODELS = {"need": Need, "achievement": Achievement}
 TITLE_MAX = 100

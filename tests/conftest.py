@@ -1,0 +1,153 @@
+"""Test setup (design.md §8.9): one app per session on the real database (TEST_DATABASE_URL, else SQLite),
+schema built by the migrations, every test inside a transaction that is rolled back."""
+import re
+from datetime import date
+from itertools import count
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import downgrade, upgrade
+from flask_sqlalchemy.session import Session as FsaSession
+
+from app import create_app
+from app.accounts.models import Organization, User
+from app.accounts.services import hash_password
+from app.extensions import db
+from app.listings.models import Achievement, Need
+from app.listings.services import _search_text
+from app.models_base import utcnow
+from config import TestConfig
+
+PASSWORD = "Passw0rd2026"
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production: the test's context (and its `g`, where
+    Flask-Login caches the user) is not shared with the requests it makes."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app():
+    url = TestConfig.SQLALCHEMY_DATABASE_URI
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).unlink(missing_ok=True)
+    app = create_app(TestConfig)
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        downgrade(revision="base")  # a clean schema even if an earlier run died half-way
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class _PinnedSession(FsaSession):
+    """Flask-SQLAlchemy picks the engine per model; in tests every query must use the test's connection."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _db_transaction(app):
+    with app.app_context():
+        conn = db.engine.connect()
+        trans = conn.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": conn, "join_transaction_mode": "create_savepoint", "class_": _PinnedSession})
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            trans.rollback()
+            conn.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_seq = count(1)
+
+
+def make_org(kind="enterprise", verified=True, **kw) -> Organization:
+    n = next(_seq)
+    org = Organization(name=kw.pop("name", f"测试单位{n}号"), kind=kind,
+                       credit_code=kw.pop("credit_code", f"91330324MA{n:08d}"),
+                       town_code=kw.pop("town_code", "oubei" if kind == "enterprise" else None),
+                       industry_code=kw.pop("industry_code", "pump_valve"),
+                       verified_at=utcnow() if verified else None, **kw)
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def make_user(role="enterprise", org=None, verified=True, **kw) -> User:
+    n = next(_seq)
+    if org is None and role in ("enterprise", "university", "institute", "service_agency"):
+        org = make_org(kind=role, verified=verified)
+    if org is None and role in ("bureau", "admin"):
+        from app.accounts.services import bureau_organization
+        org = bureau_organization()
+    user = User(email=kw.pop("email", f"user{n}@example.cn"), name=kw.pop("name", f"用户{n}"),
+                password_hash=hash_password(kw.pop("password", PASSWORD)), role=role, organization=org, **kw)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+NEED_FIELDS = {"title": "DN50球阀内漏问题攻关", "description": "我司生产的DN50球阀在高温工况下出现内漏，需要改进密封结构。",
+               "industry_code": "pump_valve", "town_code": "oubei", "budget_yuan": 500_000,
+               "deadline": date(2027, 6, 30), "cooperation_mode": "co_develop", "keywords": "球阀、内漏"}
+ACH_FIELDS = {"title": "金属硬密封球阀密封副优化技术", "abstract": "采用激光熔覆硬质合金密封面，球体与阀座配研，泄漏等级达到ANSI VI级。",
+              "industry_code": "pump_valve", "maturity": "pilot", "transfer_mode": "license", "price_yuan": 1_200_000,
+              "keywords": "硬密封、球阀", "leader": "张工", "application": "电力、石化管线", "confidential": "熔覆层厚度0.8mm"}
+
+
+def make_listing(kind="need", user=None, status="approved", **kw):
+    if user is None:
+        user = make_user("enterprise" if kind == "need" else "university")
+    fields = {**(NEED_FIELDS if kind == "need" else ACH_FIELDS), **kw}
+    model = Need if kind == "need" else Achievement
+    listing = model(organization=user.organization, created_by_id=user.id, status=status, **fields)
+    if status == "approved":
+        listing.published_at = utcnow()
+    if status in ("pending", "approved"):
+        listing.submitted_at = utcnow()
+    listing.search_text = _search_text(listing)
+    db.session.add(listing)
+    db.session.flush()
+    return listing
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url="/login") -> str:
+    html = client.get(url).get_data(as_text=True)
+    m = CSRF_RE.search(html)
+    assert m, f"no CSRF token on {url}"
+    return m.group(1) or m.group(2)
+
+
+def login(client, user_or_email, password=PASSWORD):
+    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+    token = csrf_token(client, "/login")
+    resp = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return resp
+
+
+def post(client, url, data=None, token_from="/"):
+    """POST a form with a valid CSRF token (taken from a page the user can see)."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client, token_from))
+    return client.post(url, data=data)
