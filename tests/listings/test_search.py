@@ -1,0 +1,79 @@
+"""Chinese keyword search on the public pages, the same on SQLite and PostgreSQL."""
+import pytest
+
+from app.listings.search import terms
+from tests.conftest import make_listing, make_user
+
+
+@pytest.fixture
+def corpus():
+    uni = make_user("university")
+    ent = make_user("enterprise")
+    return {
+        "ball": make_listing("achievement", uni, title="金属硬密封球阀", abstract="适用于高温高压管线的硬密封结构设计与加工工艺。",
+                             keywords="硬密封"),
+        "apart": make_listing("achievement", uni, title="智能阀门定位器", abstract="定位器内置压力传感器，配合新型密封件延长寿命。",
+                              keywords="定位器"),
+        "shoe": make_listing("achievement", uni, title="鞋底防滑橡胶配方", abstract="湿滑路面摩擦系数提升，适用于运动鞋大底。",
+                             keywords="防滑、橡胶", industry_code="fashion"),
+        "draft": make_listing("achievement", uni, status="draft", title="未公开的球阀成果",
+                              abstract="草稿状态的球阀成果，不应出现在搜索中。"),
+        "need": make_listing("need", ent, title="球阀内漏求解", description="厂里DN50球阀关不严，一直滴漏。"),
+    }
+
+
+def _titles(client, url):
+    html = client.get(url).get_data(as_text=True)
+    return html
+
+
+def test_substring_finds_longer_word(client, corpus):
+    html = _titles(client, "/achievements?q=球阀")
+    assert "金属硬密封球阀" in html
+    assert "未公开的球阀成果" not in html  # drafts are never public
+    assert "鞋底防滑橡胶配方" not in html
+
+
+def test_words_found_anywhere(client, corpus):
+    html = _titles(client, "/achievements?q=阀门密封")
+    assert "智能阀门定位器" in html  # 阀门 in title, 密封 in the abstract
+    assert "鞋底防滑橡胶配方" not in html
+    html = _titles(client, "/achievements?q=防滑 橡胶")
+    assert "鞋底防滑橡胶配方" in html and "金属硬密封球阀" not in html
+
+
+def test_search_combines_with_filters_and_counts(client, corpus):
+    html = _titles(client, "/achievements?q=密封&industry=fashion")
+    assert "共 0 条" in html
+    html = _titles(client, "/achievements?q=密封&industry=pump_valve")
+    assert "共 2 条" in html
+
+
+def test_search_needs_and_organization_name(client, corpus):
+    assert "球阀内漏求解" in _titles(client, "/needs?q=滴漏")
+    org_name = corpus["ball"].organization.name
+    assert "金属硬密封球阀" in _titles(client, f"/achievements?q={org_name}")
+
+
+def test_like_wildcards_are_literal(client, corpus):
+    assert "共 0 条" in _titles(client, "/achievements?q=%25")
+    assert "共 0 条" in _titles(client, "/achievements?q=_")
+
+
+def test_terms_drop_stopwords():
+    assert terms("阀门的密封") == ["阀门", "密封"]
+    assert terms("  ") == []
+
+
+def test_budget_range_and_sort(client):
+    ent = make_user("enterprise")
+    make_listing("need", ent, title="小预算需求", budget_yuan=50_000)
+    make_listing("need", ent, title="大预算需求", budget_yuan=3_000_000)
+    make_listing("need", ent, title="面议需求", budget_yuan=None)
+    html = _titles(client, "/needs?min=1&max=10")
+    assert "小预算需求" in html and "大预算需求" not in html and "面议需求" not in html
+    html = _titles(client, "/needs?min=100")
+    assert "大预算需求" in html and "小预算需求" not in html and "面议需求" not in html
+    html = _titles(client, "/needs?sort=budget_desc")
+    assert html.index("大预算需求") < html.index("小预算需求") < html.index("面议需求")
+    assert "300万元" in html and "面议" in html
