@@ -2,3 +2,4 @@
 from app.accounts.models import Organization, User  # noqa: F401
 from app.listings.models import Achievement, Need, Patent, ReviewEvent  # noqa: F401
 from app.reference import Industry, Town  # noqa: F401
+from app.matches.models import Match, MatchFeedback  # noqa: F401,E402

@@ -1,0 +1,1 @@
+"""Matches: suggested (need, achievement) pairs from the matching engine, their explanations and feedback."""
