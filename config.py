@@ -45,8 +45,9 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
+    # one SQLite file per test process, so that parallel runs on one machine never share a database
     SQLALCHEMY_DATABASE_URI = _db_url(
-        os.environ.get("TEST_DATABASE_URL"), f"sqlite:///{BASE_DIR / 'instance' / 'test.sqlite3'}"
+        os.environ.get("TEST_DATABASE_URL"), f"sqlite:///{BASE_DIR / 'instance' / f'test-{os.getpid()}.sqlite3'}"
     )
     REDIS_URL = None
     # hashing cost is not what tests measure
