@@ -1,11 +1,13 @@
 """Test setup (design.md §8.9): one app per session on the real database (TEST_DATABASE_URL, else SQLite),
 schema built by the migrations, every test inside a transaction that is rolled back."""
+import os
 import re
 from datetime import date
 from itertools import count
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
 from flask_sqlalchemy.session import Session as FsaSession
@@ -37,7 +39,12 @@ def app():
     sqlite_file = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
     if sqlite_file:
         sqlite_file.unlink(missing_ok=True)
-    app = create_app(TestConfig)
+    pg = _PrivatePostgres(url) if url.startswith("postgresql") else None
+
+    class SessionConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = pg.url if pg else url
+
+    app = create_app(SessionConfig)
     app.test_client_class = FreshContextClient
     with app.app_context():
         downgrade(revision="base")  # a clean schema even if an earlier run died half-way
@@ -47,6 +54,26 @@ def app():
         db.engine.dispose()
     if sqlite_file:
         sqlite_file.unlink(missing_ok=True)
+    if pg:
+        pg.drop()
+
+
+class _PrivatePostgres:
+    """A database of this test process's own next to TEST_DATABASE_URL, so parallel runs never collide."""
+
+    def __init__(self, url: str):
+        base = sa.engine.make_url(url)
+        self.name = f"{base.database}_{os.getpid()}"
+        self.admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            c.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
+        self.url = base.set(database=self.name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        with self.admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.admin.dispose()
 
 
 class _PinnedSession(FsaSession):
