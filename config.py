@@ -50,6 +50,7 @@ class TestConfig(Config):
         os.environ.get("TEST_DATABASE_URL"), f"sqlite:///{BASE_DIR / 'instance' / f'test-{os.getpid()}.sqlite3'}"
     )
     REDIS_URL = None
+    MATCHING_INDEX_PATH = str(BASE_DIR / "instance" / f"matching-test-{os.getpid()}.idx")
     # hashing cost is not what tests measure
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 

@@ -34,13 +34,24 @@ def create_app(config_class: type = Config) -> Flask:
     from app.demo.cli import bp as demo_cli
     from app.home.views import bp as home_bp
     from app.listings.views import bp as listings_bp
+    from app.matches.views import bp as matches_bp
 
-    for bp in (home_bp, accounts_bp, listings_bp, accounts_cli, demo_cli):
+    for bp in (home_bp, accounts_bp, listings_bp, accounts_cli, demo_cli, matches_bp):
         app.register_blueprint(bp)
+
+    from app import signals
+    from tasks import celery_init_app
+    celery_init_app(app)
+    signals.listing_changed.connect(_matching_receiver, weak=False)
 
     _register_filters(app)
     _register_errors(app)
     return app
+
+
+def _matching_receiver(listing, action: str) -> None:
+    from app.matches.services import on_listing_changed
+    on_listing_changed(listing, action)
 
 
 @login_manager.user_loader

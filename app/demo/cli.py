@@ -18,4 +18,7 @@ def load(if_empty: bool) -> None:
         raise click.ClickException("数据库已有数据；演示数据只能载入空数据库。")
     counts = loader.load()
     click.echo("已载入演示数据：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+    from app.matches import services as matches
+    n = matches.rebuild_all()
+    click.echo(f"已为 {n} 条已发布信息计算推荐。")
     loader.print_accounts(click.echo)

@@ -50,8 +50,11 @@ def detail(kind: str, listing_id: int):
     if perm.owns(current_user, listing) or perm.is_bureau(current_user):
         events = db.session.scalars(select(ReviewEvent).where(
             ReviewEvent.listing_kind == kind, ReviewEvent.listing_id == listing.id).order_by(ReviewEvent.id)).all()
+    from app.matches import services as matches
     return render_template(
         "listings/detail.html", kind=kind, listing=listing, events=events, action_labels=ACTION_LABELS,
+        show_suggestions=matches.can_see_matches(current_user, listing),
+        suggestions=matches.suggestions(current_user, listing) if listing.status == "approved" else [],
         is_owner=perm.owns(current_user, listing), is_bureau=perm.is_bureau(current_user),
         show_confidential=perm.can_see_confidential(current_user, listing), action_form=ActionForm(),
         patent_form=PatentForm() if kind == "achievement" else None, reject_form=RejectForm(),

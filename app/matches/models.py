@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import _in
@@ -31,8 +31,10 @@ class Match(TimestampMixin, db.Model):
     terms: Mapped[list] = mapped_column(JSON, default=list)
     expanded_terms: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="suggested")
-    # set when the pair is no longer in either side's top list; kept because feedback may refer to it
-    stale_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Is the pair in the need's own top list, in the achievement's own top list? A pair in neither is kept
+    # (feedback and deals may refer to it) but no longer shown.
+    in_need_top: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_achievement_top: Mapped[bool] = mapped_column(Boolean, default=False)
 
     need = relationship("Need")
     achievement = relationship("Achievement")

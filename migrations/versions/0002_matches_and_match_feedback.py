@@ -1,4 +1,4 @@
-"""matches and match feedback
+"""matches and match feedback: suggested pairs kept current by the matching task, verdicts per user
 
 Revision ID: 0002
 Revises: 0001
@@ -26,7 +26,8 @@ def upgrade():
     sa.Column('terms', sa.JSON(), nullable=False),
     sa.Column('expanded_terms', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('stale_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('in_need_top', sa.Boolean(), nullable=False),
+    sa.Column('in_achievement_top', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('suggested', 'pursued')", name=op.f('ck_matches_status')),

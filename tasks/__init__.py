@@ -1,0 +1,66 @@
+"""Celery wired the way Flask's own example does (examples/celery): one Celery app per Flask app, tasks run
+inside the Flask app context, JSON only, ids as arguments. Without REDIS_URL tasks run in-process (embedded)."""
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    redis_url = app.config.get("REDIS_URL")
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object({
+        "broker_url": redis_url or "memory://",
+        "result_backend": redis_url,
+        "task_ignore_result": True,
+        "task_always_eager": not redis_url,  # embedded default: run in the calling process
+        "task_eager_propagates": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,  # a task whose worker dies is delivered again; tasks are idempotent
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "timezone": "Asia/Shanghai",
+        "beat_schedule": BEAT_SCHEDULE,
+        **app.config.get("CELERY", {}),
+    })
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    # import the task modules so their shared tasks are registered with this app
+    from tasks import matching  # noqa: F401
+    return celery_app
+
+
+# Periodic work; each task is idempotent and guarded by a lock (tasks.locks).
+BEAT_SCHEDULE: dict = {
+    "rebuild-matching-index-nightly": {"task": "matching.rebuild_index", "schedule": 24 * 3600.0},
+}
+
+
+def dispatch(name: str, *args) -> bool:
+    """Queue task `name` on the current Flask app's Celery app. Returns False when the broker is unreachable
+    and the task was run in-process instead, so the caller can tell the user that the work was done now.
+
+    Looked up on the current app (not through the shared_task proxy), so tests that create several apps never
+    run a task in another app's context."""
+    import logging
+
+    from flask import current_app
+
+    celery_app = current_app.extensions["celery"]
+    task = celery_app.tasks[name]
+    if celery_app.conf.task_always_eager:  # embedded default: in-process, errors reach the caller
+        task.apply(args=args, throw=True)
+        return True
+    try:
+        task.apply_async(args=args, retry=False)
+        return True
+    except Exception:  # broker down: do the work now rather than lose it
+        logging.getLogger(__name__).exception("could not queue %s; running it in-process", name)
+        task.apply(args=args, throw=True)
+        return False
