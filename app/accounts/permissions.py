@@ -31,7 +31,14 @@ def can_view(user, listing) -> bool:
 
 
 def can_see_confidential(user, listing) -> bool:
-    return owns(user, listing) or is_bureau(user)
+    """The confidential part of an achievement and its owner's contact details: the owner, the bureau, and an
+    enterprise whose inquiry about this achievement the owner accepted. Nobody else, on any page."""
+    if owns(user, listing) or is_bureau(user):
+        return True
+    if getattr(listing, "kind", None) != "achievement" or not is_authenticated(user):
+        return False
+    from app.inquiries.services import has_accepted_inquiry
+    return has_accepted_inquiry(user.organization_id, listing.id)
 
 
 def require(condition: bool, message: str = "您没有权限执行此操作") -> None:

@@ -1,0 +1,1 @@
+"""In-app notifications: `notify(users, kind, message, url)` and the /notifications page."""
