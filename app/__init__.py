@@ -1,14 +1,18 @@
 """永嘉科技大市场 — application factory."""
+import os
 from decimal import Decimal
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import event
 
 from app.extensions import bootstrap, csrf, db, login_manager, migrate
-from config import BASE_DIR, Config
+from config import BASE_DIR, CONFIGS
 
 
-def create_app(config_class: type = Config) -> Flask:
+def create_app(config_class: type | None = None) -> Flask:
+    """config_class defaults to APP_CONFIG from the environment: development (default), production or test."""
+    if config_class is None:
+        config_class = CONFIGS[os.environ.get("APP_CONFIG", "development")]
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
                 instance_path=str(BASE_DIR / "instance"))
     app.config.from_object(config_class)
@@ -44,6 +48,8 @@ def create_app(config_class: type = Config) -> Flask:
     celery_init_app(app)
     signals.listing_changed.connect(_matching_receiver, weak=False)
 
+    from app import security
+    security.init_app(app)
     _register_filters(app)
     _register_errors(app)
     return app

@@ -26,6 +26,8 @@ def enterprise_user(live_server):
 def test_login_post_need_and_see_it(live_server, page, enterprise_user):
     _, base = live_server
     email, password = enterprise_user
+    csp_errors = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(f"{base}/login")
     page.get_by_label("邮箱").fill(email)
     page.get_by_label("密码").fill(password)
@@ -49,3 +51,4 @@ def test_login_post_need_and_see_it(live_server, page, enterprise_user):
     assert row.count() == 1
     assert "待审核" in row.inner_text()
     shot(page, "my-listings")
+    assert csp_errors == []  # layout and scripts work under the strict CSP
