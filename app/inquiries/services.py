@@ -63,8 +63,9 @@ def can_view(user, inquiry: Inquiry) -> bool:
 
 
 def contacts_visible(user, inquiry: Inquiry) -> bool:
-    """Both sides' contact person and phone: to the bureau, and to the two sides once the owner accepted."""
-    return perm.is_bureau(user) or (inquiry.status == "accepted" and can_view(user, inquiry))
+    """Both sides' contact person and phone: to the bureau, and to the two sides once the owner accepted (not to a
+    broker following the resulting deal: the deal page shows contacts to its broker)."""
+    return perm.is_bureau(user) or (inquiry.status == "accepted" and is_participant(user, inquiry))
 
 
 def require_view(user, inquiry: Inquiry) -> None:
