@@ -42,6 +42,12 @@ def create_app(config_class: type | None = None) -> Flask:
 
     for bp in (home_bp, accounts_bp, listings_bp, accounts_cli, demo_cli, matches_bp):
         app.register_blueprint(bp)
+    from app.brokers.views import bp as brokers_bp
+    from app.deals.views import bp as deals_bp
+    from app.inquiries.views import bp as inquiries_bp
+    from app.notifications.views import bp as notifications_bp
+    for bp in (brokers_bp, deals_bp, inquiries_bp, notifications_bp):
+        app.register_blueprint(bp)
 
     from app import signals
     from tasks import celery_init_app
