@@ -61,9 +61,10 @@ def create_app(config_class: type | None = None) -> Flask:
     return app
 
 
-def _matching_receiver(listing, action: str) -> None:
+def _matching_receiver(kind: str, listing_id: int, action: str) -> None:
     from app.matches.services import on_listing_changed
-    on_listing_changed(listing, action)
+    if not on_listing_changed(kind, listing_id, action):
+        flash("后台任务服务暂不可用，推荐结果已直接更新或将稍后更新。", "info")
 
 
 @login_manager.user_loader
@@ -82,6 +83,10 @@ def _sqlite_transactions(engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers do not block the writer (gunicorn workers and in-process tasks share the file)
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -25,6 +25,9 @@ def celery_init_app(app: Flask) -> Celery:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        # a web request must not hang when Redis is down: fail fast and fall back (tasks.dispatch)
+        "broker_connection_timeout": 2,
+        "broker_transport_options": {"max_retries": 0, "socket_connect_timeout": 2},
         "timezone": "Asia/Shanghai",
         "beat_schedule": BEAT_SCHEDULE,
         **app.config.get("CELERY", {}),

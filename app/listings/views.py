@@ -123,17 +123,19 @@ def _transition(kind: str, listing_id: int, action: str):
         messages = {"submit": "已提交审核", "withdraw": "已撤回", "archive": "已归档", "approve": "已审核通过",
                     "reject": "已退回"}
         flash(messages[action], "success")
-        _after_change(listing, action)
+        _after_change(kind, listing_id, action)
     if action in ("approve", "reject") and request.form.get("from") == "queue":
         return redirect(url_for("listings.review_queue"))
     return redirect(url_for(f"listings.{kind}_detail", listing_id=listing_id)) if listing.status != "archived" \
         or perm.is_bureau(current_user) or perm.owns(current_user, listing) else redirect(url_for("listings.mine"))
 
 
-def _after_change(listing, action: str) -> None:
-    """Hook for work that follows a change (matching refresh); never fails the user's request."""
+def _after_change(kind: str, listing_id: int, action: str) -> None:
+    """Hook for work that follows a committed change (matching refresh); never fails the user's request.
+    Sends ids, not the object: touching the expired object would open a read transaction that, on SQLite,
+    blocks the in-process task's write."""
     from app import signals
-    signals.listing_changed.send(listing, action=action)
+    signals.listing_changed.send(kind, listing_id=listing_id, action=action)
 
 
 @login_required

@@ -249,16 +249,19 @@ def unsolved_needs(threshold: float = UNSOLVED_BELOW) -> list[tuple[Need, float]
     return [(n, float(b or 0.0)) for n, b in rows]
 
 
-def enqueue_refresh(kind: str, listing_id: int) -> None:
-    """Ask for a refresh after a change; runs in-process when no broker is configured or the broker is down."""
+def enqueue_refresh(kind: str, listing_id: int) -> bool:
+    """Ask for a refresh after a change; runs in-process when no broker is configured or the broker is down.
+    Returns False when the queue was unavailable (the work was done now, or is left to the nightly rebuild)."""
     from tasks import dispatch
     try:
-        dispatch("matching.refresh_listing", kind, listing_id)
+        return dispatch("matching.refresh_listing", kind, listing_id)
     except Exception:  # suggestions are derived data: the nightly rebuild catches up; never fail the user's request
         db.session.rollback()
         log.exception("matching refresh failed for %s %s", kind, listing_id)
+        return False
 
 
-def on_listing_changed(listing, action: str) -> None:
+def on_listing_changed(kind: str, listing_id: int, action: str) -> bool:
     if action in ("approve", "withdraw", "archive"):
-        enqueue_refresh(listing.kind, listing.id)
+        return enqueue_refresh(kind, listing_id)
+    return True

@@ -21,7 +21,7 @@ def test_approval_is_processed_by_the_worker(stack):
         db.session.commit()
         need_id = need.id
         from app.matches.services import on_listing_changed
-        on_listing_changed(need, "approve")  # queues matching.refresh_listing on Redis
+        on_listing_changed("need", need_id, "approve")  # queues matching.refresh_listing on Redis
 
         # the web process did not do the work itself: nothing yet, until the worker picks it up
         def done():

@@ -41,7 +41,7 @@ def _approve_new_need(market, **fields):
     need = make_listing("need", market["ent"], "pending", **fields)
     listings.approve(market["bureau"], need)
     db.session.commit()
-    services.on_listing_changed(need, "approve")  # what the view's signal does after commit
+    services.on_listing_changed("need", need.id, "approve")  # what the view's signal does after commit
     return need
 
 
@@ -78,7 +78,7 @@ def test_withdraw_and_archive_retire_suggestions(market):
     assert db.session.scalar(select(Match).where(Match.need_id == need.id, Match.in_need_top.is_(True)))
     listings.archive(market["ent"], need)
     db.session.commit()
-    services.on_listing_changed(need, "archive")
+    services.on_listing_changed("need", need.id, "archive")
     assert db.session.scalar(select(Match).where(Match.need_id == need.id, Match.in_need_top.is_(True))) is None
     assert "N%d" % need.id not in services.engine()
 
