@@ -20,7 +20,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class BrokerApplyForm(Form):
-    industry_codes = MultiCheckboxField("擅长的产业领域", validators=[InputRequired("请至少选择一个擅长的产业领域")])
+    # choices are checked by the service (a Chinese message; WTForms' own one for a bad choice is English)
+    industry_codes = MultiCheckboxField("擅长的产业领域", validate_choice=False,
+                                        validators=[InputRequired("请至少选择一个擅长的产业领域")])
     years_experience = IntegerField("从业年限（年）", validators=[
         InputRequired("请填写从业年限"), NumberRange(0, 60, "从业年限应在0到60年之间")])
     introduction = TextAreaField("个人简介", validators=[

@@ -76,7 +76,8 @@ def detail(deal_id: int):
         stage_labels=STAGE_LABELS, pipeline=[s for s, _ in DEAL_STAGES if s != "terminated"],
         can_claim=services.can_claim(current_user, deal), suggestions=suggestions, assign_form=assign_form,
         advance_form=AdvanceForm(), note_form=NoteForm(), follow_up_form=FollowUpForm(), action_form=ActionForm(),
-        show_contacts=manage, today=services.local_today(),
+        # the parties' contact details follow the listing rule: only the bureau sees them here
+        show_contacts=perm.is_bureau(current_user), today=services.local_today(),
     )
 
 

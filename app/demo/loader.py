@@ -118,6 +118,8 @@ def load() -> dict:
         counts["需求"] += 1
     db.session.flush()
     _log_history(reviewer)
+    from app.brokers import demo as transactions_demo
+    counts.update(transactions_demo.load(reviewer, EPOCH))
     db.session.commit()
     return counts
 
