@@ -23,13 +23,6 @@ def _apply_form(**kw) -> BrokerApplyForm:
     return form
 
 
-def _fail(err: DomainError):
-    db.session.rollback()
-    if err.status_code in (403, 404):
-        raise err
-    flash(err.message, "danger" if err.status_code == 400 else "warning")
-
-
 @bp.route("/broker/apply", methods=["GET", "POST"])
 @login_required
 def apply():

@@ -14,6 +14,13 @@ from app.forms_common import ActionForm
 
 bp = Blueprint("deals", __name__)
 
+
+@bp.app_context_processor
+def _endpoints():
+    # lets the deal page link to pages of domains that may not be installed (e.g. contracts)
+    from flask import current_app
+    return {"has_endpoint": lambda name: name in current_app.view_functions}
+
 PER_PAGE = 50
 
 

@@ -81,7 +81,7 @@ def refusal(user, achievement: Achievement) -> str | None:
         return "只有企业用户可以询价"
     if not user.organization.verified:
         return "贵单位尚未通过科技局认证，认证后才能询价"
-    if achievement.kind != "achievement" or achievement.status != "approved":
+    if achievement.kind != "achievement" or not achievement.is_public:
         return "只能对已发布的科技成果询价"
     if achievement.organization_id == user.organization_id:
         return "不能对本单位的成果询价"
