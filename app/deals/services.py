@@ -14,7 +14,8 @@ Used by other domains:
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization, User
@@ -227,11 +228,33 @@ def allowed_stages(user, deal: Deal) -> list[str]:
     return [s for s in [*PIPELINE, "terminated"] if _stage_error(deal, s) is None]
 
 
-def _move(deal: Deal, actor, to_stage: str, note: str) -> None:
+STALE = "项目刚被他人更新，请刷新页面后重试"
+
+
+def _compare_and_set(deal: Deal, expected: dict, values: dict) -> None:
+    """UPDATE deals SET values WHERE id = deal.id AND expected columns still hold: two people acting on the same
+    deal at once (two brokers claiming, two clicks advancing) cannot both succeed; the loser gets a clear message.
+    On PostgreSQL the second UPDATE waits for the first to commit and then finds nothing to change."""
+    stmt = update(Deal).where(Deal.id == deal.id, *[getattr(Deal, k) == v if v is not None else getattr(Deal, k).is_(None)
+                                                    for k, v in expected.items()])
+    result = db.session.execute(stmt.values(**values, updated_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.refresh(deal)
+        raise InvalidTransition(STALE)
+    for k, v in values.items():
+        set_committed_value(deal, k, v)
+    if "broker_id" in values:
+        db.session.expire(deal, ["broker"])
+
+
+def _move(deal: Deal, actor, to_stage: str, note: str, reason: str = "") -> None:
     from_stage = deal.stage
-    deal.stage = to_stage
+    values = {"stage": to_stage}
+    if to_stage == "terminated":
+        values["terminate_reason"] = reason
     if to_stage in CLOSED_STAGES:
-        deal.closed_at = utcnow()
+        values["closed_at"] = utcnow()
+    _compare_and_set(deal, {"stage": from_stage}, values)
     _log(deal, actor, "stage", note, from_stage=from_stage, to_stage=to_stage)
     text = f"对接项目「{deal.title}」：{STAGE_LABELS[from_stage]} → {STAGE_LABELS[to_stage]}"
     if to_stage == "terminated":
@@ -252,9 +275,8 @@ def advance(actor, deal: Deal, to_stage: str, note: str = "", reason: str | None
             raise ValidationError("终止项目必须填写原因", {"reason": "请填写终止原因"})
         if len(reason) > REASON_MAX:
             raise ValidationError(f"终止原因不能超过{REASON_MAX}个字", {"reason": f"终止原因不能超过{REASON_MAX}个字"})
-        deal.terminate_reason = reason
         note = note or reason
-    _move(deal, actor, to_stage, note)
+    _move(deal, actor, to_stage, note, reason=reason or "")
     return deal
 
 
@@ -298,8 +320,7 @@ def assign_broker(actor, deal: Deal, broker_user) -> Deal:
     if deal.broker_id == broker_user.id:
         raise InvalidTransition(f"{broker_user.name}已是该项目的经纪人")
     previous = deal.broker
-    deal.broker_id = broker_user.id
-    deal.broker = broker_user
+    _compare_and_set(deal, {"broker_id": deal.broker_id}, {"broker_id": broker_user.id})
     _log(deal, actor, "assign", f"{previous.name} → {broker_user.name}" if previous else f"经纪人：{broker_user.name}")
     notify(broker_user, "deal_assigned", f"科技局指派您跟进对接项目「{deal.title}」", deal_url(deal))
     notify(org_members(deal.buyer_org_id) + org_members(deal.seller_org_id), "deal_broker",
@@ -316,8 +337,7 @@ def claim(actor, deal: Deal) -> Deal:
         raise InvalidTransition("该项目已有经纪人")
     if not deal.is_open:
         raise InvalidTransition(f"项目已{deal.stage_label}，不能认领")
-    deal.broker_id = actor.id
-    deal.broker = actor
+    _compare_and_set(deal, {"broker_id": None}, {"broker_id": actor.id})
     _log(deal, actor, "claim", f"经纪人：{actor.name}")
     notify(org_members(deal.buyer_org_id) + org_members(deal.seller_org_id) + bureau_staff(), "deal_broker",
            f"经纪人{actor.name}认领了对接项目「{deal.title}」", deal_url(deal), exclude=actor)

@@ -260,3 +260,48 @@ def test_stage_change_notifies_parties_and_broker_but_not_the_actor():
     assert _count(Notification, stage, Notification.user_id == bureau.id) == 0
     services.advance(broker, deal, "signed")
     assert _count(Notification, stage, Notification.user_id == broker.id) == 1
+
+
+# --- two people at once ---
+
+def _behind_its_back(deal, **values):
+    """Another request changed the row after this one loaded it."""
+    from sqlalchemy import update
+    db.session.execute(update(Deal).where(Deal.id == deal.id).values(**values).execution_options(
+        synchronize_session=False))
+
+
+def test_a_second_claim_on_a_stale_page_loses_cleanly():
+    deal = make_deal("intent")
+    first, second = make_broker(), make_broker()
+    assert deal.broker_id is None
+    _behind_its_back(deal, broker_id=first.id)
+    with pytest.raises(InvalidTransition, match="刷新"):
+        services.claim(second, deal)
+    assert deal.broker_id == first.id
+    assert [e.kind for e in deal.events].count("claim") == 0
+
+
+def test_a_second_advance_from_the_same_stage_loses_cleanly():
+    bureau = make_user("bureau")
+    deal = make_deal("intent")
+    _behind_its_back(deal, stage="negotiating")
+    with pytest.raises(InvalidTransition):
+        services.advance(bureau, deal, "negotiating")  # already there after the refresh
+    assert deal.stage == "negotiating"
+    _behind_its_back(deal, stage="signed")
+    with pytest.raises(InvalidTransition, match="刷新"):
+        services.advance(bureau, deal, "terminated", reason="重复点击")
+    db.session.refresh(deal)
+    assert deal.stage == "signed" and deal.terminate_reason == ""
+
+
+def test_assign_and_claim_keep_the_relationship_current():
+    bureau = make_user("bureau")
+    deal = make_deal("intent")
+    broker = make_broker()
+    services.claim(broker, deal)
+    assert deal.broker is broker or deal.broker.id == broker.id
+    other = make_broker()
+    services.assign_broker(bureau, deal, other)
+    assert deal.broker.id == other.id
