@@ -48,6 +48,10 @@ def create_app(config_class: type | None = None) -> Flask:
     from app.notifications.views import bp as notifications_bp
     for bp in (brokers_bp, deals_bp, inquiries_bp, notifications_bp):
         app.register_blueprint(bp)
+    from app.calls.views import bp as calls_bp
+    from app.events.views import bp as events_bp
+    for bp in (events_bp, calls_bp):
+        app.register_blueprint(bp)
 
     from app import signals
     from tasks import celery_init_app

@@ -7,3 +7,5 @@ from app.brokers.models import BrokerProfile, BrokerTraining  # noqa: F401,E402
 from app.inquiries.models import Inquiry, InquiryMessage  # noqa: F401,E402
 from app.deals.models import Deal, DealEvent  # noqa: F401,E402
 from app.notifications.models import Notification  # noqa: F401,E402
+from app.events.models import EventListing, EventLog, EventPair, EventRegistration, MatchmakingEvent  # noqa: F401,E402
+from app.calls.models import CallApplication, CallLog, ChallengeCall  # noqa: F401,E402
