@@ -34,6 +34,15 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     LISTINGS_PER_PAGE = 20
+    # an approved listing not confirmed by its owner for this many months is hidden until confirmed
+    LISTING_STALE_MONTHS = int(os.environ.get("LISTING_STALE_MONTHS", "6"))
+    # e-mail: with MAIL_SERVER unset, messages stay in the outbox the bureau can read (development)
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") in ("1", "true", "yes")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@yjtm.example.cn")
     MATCHING_INDEX_PATH = os.environ.get("MATCHING_INDEX_PATH", str(BASE_DIR / "instance" / "matching.idx"))
     TESTING = False
 

@@ -48,15 +48,39 @@ def create_app(config_class: type | None = None) -> Flask:
     from app.notifications.views import bp as notifications_bp
     for bp in (brokers_bp, deals_bp, inquiries_bp, notifications_bp):
         app.register_blueprint(bp)
+    from app.auctions.views import bp as auctions_bp
+    from app.auctions.views import cli as auctions_cli
+    from app.contracts.views import bp as contracts_bp
+    from app.targets.views import bp as targets_bp
+    for bp in (auctions_bp, auctions_cli, contracts_bp, targets_bp):
+        app.register_blueprint(bp)
     from app.calls.views import bp as calls_bp
     from app.events.views import bp as events_bp
     for bp in (events_bp, calls_bp):
         app.register_blueprint(bp)
 
+    from app.api import init_api
+    from app.api.settings import bp as api_tokens_bp
+    app.register_blueprint(api_tokens_bp)
+    init_api(app)  # /api/v1: its own blueprints, token auth, rate limits, OpenAPI document
+
     from app import signals
     from tasks import celery_init_app
     celery_init_app(app)
     signals.listing_changed.connect(_matching_receiver, weak=False)
+    signals.contract_registered.connect(_contract_registered, weak=False)
+
+    from app.audit.views import bp as audit_bp
+    from app.mail.views import bp as mail_bp
+    from app.stats.views import bp as stats_bp
+    app.register_blueprint(stats_bp)
+    app.register_blueprint(mail_bp)
+    from app.jobs.views import bp as jobs_bp
+    from app.reports.views import bp as reports_bp
+    from app.stats.broker_views import bp as broker_stats_bp
+    for bp in (broker_stats_bp, reports_bp, jobs_bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(audit_bp)
 
     from app import security
     security.init_app(app)
@@ -69,6 +93,25 @@ def _matching_receiver(kind: str, listing_id: int, action: str) -> None:
     from app.matches.services import on_listing_changed
     if not on_listing_changed(kind, listing_id, action):
         flash("后台任务服务暂不可用，推荐结果已直接更新或将稍后更新。", "info")
+
+
+def _contract_registered(contract_id: int, actor_id: int) -> None:
+    """A registration changes the totals: audit it and have the summary tables recomputed."""
+    from app.accounts.models import User
+    from app.audit import services as audit
+    from app.contracts.models import Contract
+    c = db.session.get(Contract, contract_id)
+    audit.record("contract_registered", actor=db.session.get(User, actor_id), subject=c.registration_number or "",
+                 target=c, detail=f"{c.title}：{c.contract_amount_yuan}元")
+    db.session.commit()
+    from tasks import dispatch
+    try:
+        queued = dispatch("stats.recompute")
+    except Exception:  # the periodic recompute catches up; never fail the registration the user just made
+        db.session.rollback()
+        queued = False
+    if not queued:
+        flash("后台任务服务暂不可用，统计数据将稍后更新。", "info")
 
 
 @login_manager.user_loader
@@ -129,12 +172,17 @@ def _wants_json() -> bool:
 
 def _register_errors(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
 
+    from app.api import problems
+    from app.api.problems import is_api_request
     from app.errors import DomainError
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
         db.session.rollback()
+        if is_api_request():
+            return problems.from_domain_error(err)
         if _wants_json():
             return jsonify(error=err.message, fields=err.field_errors), err.status_code
         if err.status_code in (403, 404):
@@ -155,9 +203,18 @@ def _register_errors(app: Flask) -> None:
         def handler(err, code=code, msg=msg):
             if code == 500:
                 db.session.rollback()
+            if is_api_request():
+                return problems.from_http_exception(err)
             if code == 401 and not _wants_json():
                 return redirect(url_for("accounts.login", next=request.full_path))
             if _wants_json():
                 return jsonify(error=msg), code
             return render_template("error.html", code=code, message=msg), code
         app.register_error_handler(code, handler)
+
+    @app.errorhandler(HTTPException)
+    def _other_http(err):
+        """Statuses without a page of their own (412, 422, 428, 429 …): problem+json under /api/v1, else as is."""
+        if is_api_request():
+            return problems.from_http_exception(err)
+        return err

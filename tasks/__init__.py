@@ -1,6 +1,9 @@
 """Celery wired the way Flask's own example does (examples/celery): one Celery app per Flask app, tasks run
 inside the Flask app context, JSON only, ids as arguments. Without REDIS_URL tasks run in-process (embedded)."""
+import os
+
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -27,7 +30,14 @@ def celery_init_app(app: Flask) -> Celery:
         "broker_connection_retry_on_startup": True,
         # a web request must not hang when Redis is down: fail fast and fall back (tasks.dispatch)
         "broker_connection_timeout": 2,
-        "broker_transport_options": {"max_retries": 0, "socket_connect_timeout": 2},
+        # visibility_timeout: a task whose worker died unacknowledged is delivered again after this long
+        "broker_transport_options": {
+            "max_retries": 0, "socket_connect_timeout": 2,
+            "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+            # how often the worker looks for such abandoned tasks (kombu: interval × throttle seconds)
+            "unacked_restore_interval": int(os.environ.get("CELERY_RESTORE_INTERVAL", "10")),
+            "unacked_restore_throttle": int(os.environ.get("CELERY_RESTORE_THROTTLE", "10")),
+        },
         "timezone": "Asia/Shanghai",
         "beat_schedule": BEAT_SCHEDULE,
         **app.config.get("CELERY", {}),
@@ -35,13 +45,21 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     # import the task modules so their shared tasks are registered with this app
-    from tasks import matching  # noqa: F401
+    from tasks import brokers, matching, periodic, reports, stats  # noqa: F401
     return celery_app
 
 
 # Periodic work; each task is idempotent and guarded by a lock (tasks.locks).
 BEAT_SCHEDULE: dict = {
     "rebuild-matching-index-nightly": {"task": "matching.rebuild_index", "schedule": 24 * 3600.0},
+    "recompute-contract-stats": {"task": "stats.recompute", "schedule": 10 * 60.0},
+    "recompute-broker-stats": {"task": "stats.recompute_brokers", "schedule": 30 * 60.0},
+    # the month before, on the 1st at 06:00 (the app's Celery timezone is Asia/Shanghai)
+    "monthly-report": {"task": "reports.monthly", "schedule": crontab(minute=0, hour=6, day_of_month=1)},
+    "close-due-auctions": {"task": "auctions.close_due", "schedule": 60.0},
+    "mark-overdue-deals": {"task": "deals.mark_overdue", "schedule": 3600.0},
+    "expire-stale-listings": {"task": "listings.expire_stale", "schedule": 6 * 3600.0},
+    "send-pending-mail": {"task": "mail.send_pending", "schedule": 60.0},
 }
 
 

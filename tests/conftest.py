@@ -21,6 +21,9 @@ from app.listings.services import _search_text
 from app.models_base import utcnow
 from config import TestConfig
 
+# live_server, browser, page: one headless chromium for every browser test in the run
+pytest_plugins = ["tests.browser_fixtures"]
+
 PASSWORD = "Passw0rd2026"
 
 

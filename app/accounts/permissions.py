@@ -27,7 +27,7 @@ def owns(user, listing) -> bool:
 
 
 def can_view(user, listing) -> bool:
-    return listing.status == "approved" or owns(user, listing) or is_bureau(user)
+    return listing.is_public or owns(user, listing) or is_bureau(user)
 
 
 def can_see_confidential(user, listing) -> bool:

@@ -45,11 +45,24 @@ def register(data: dict) -> User:
     return user
 
 
+class LockedOut(ValidationError):
+    def __init__(self):
+        super().__init__("登录失败次数过多，请15分钟后再试")
+
+
 def authenticate(email: str, password: str) -> User | None:
-    user = find_user(email or "")
+    """The user, or None for a wrong e-mail/password. Raises LockedOut after too many failures (audit log)."""
+    from app.audit import services as audit
+    subject = (email or "").strip().lower()[:120]
+    if audit.is_locked(subject):
+        audit.record("login_locked", subject=subject)
+        raise LockedOut()
+    user = find_user(subject)
     if user is None or not user.is_active or not check_password_hash(user.password_hash, password or ""):
+        audit.record("login_failed", subject=subject, target=user)
         return None
     user.last_login_at = utcnow()
+    audit.record("login_success", actor=user, subject=subject)
     return user
 
 
@@ -57,6 +70,8 @@ def change_password(user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
         raise ValidationError("当前密码不正确", {"current": "当前密码不正确"})
     user.password_hash = hash_password(new)
+    from app.audit import services as audit
+    audit.record("password_change", actor=user, subject=user.email)
 
 
 def verify_organization(actor, org: Organization) -> None:
@@ -65,6 +80,8 @@ def verify_organization(actor, org: Organization) -> None:
         raise InvalidTransition("该单位已认证")
     org.verified_at = utcnow()
     org.verified_by_id = actor.id
+    from app.audit import services as audit
+    audit.record("org_verified", actor=actor, subject=org.name, target=org)
 
 
 BUREAU_ORG = {"name": "永嘉县科学技术局", "kind": "government", "credit_code": "11330324002596888X"}
@@ -86,4 +103,6 @@ def create_staff(email: str, name: str, password: str, role: str = "bureau") -> 
                 organization=bureau_organization())
     db.session.add(user)
     db.session.flush()
+    from app.audit import services as audit
+    audit.record("admin_created", actor=user, subject=user.email, target=user, detail=role)
     return user

@@ -19,8 +19,14 @@ bp = Blueprint("accounts", __name__)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.LockedOut as err:
+            db.session.commit()  # keep the audit record
+            flash(err.message, "danger")
+            return render_template("accounts/login.html", form=form), 429
         if user is None:
+            db.session.commit()  # the failed attempt is recorded: it counts toward the lockout
             flash("邮箱或密码不正确", "danger")
         else:
             db.session.commit()
@@ -33,6 +39,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     ActionForm().validate_on_submit()  # CSRF only; logging out twice is harmless
+    if current_user.is_authenticated:
+        from app.audit import services as audit
+        audit.record("logout", actor=current_user, subject=current_user.email)
+        db.session.commit()
     logout_user()
     flash("您已退出登录", "info")
     return redirect(url_for("home.index"))

@@ -27,7 +27,7 @@ DEAL_SOURCES: list[tuple[str, str]] = [
     ("inquiry", "询价"),
     ("auction", "竞价拍卖"),
     ("event", "对接活动"),
-    ("call", "来电来访"),
+    ("call", "揭榜挂帅"),
     ("direct", "直接登记"),
 ]
 SOURCE_LABELS = dict(DEAL_SOURCES)

@@ -120,6 +120,8 @@ def load() -> dict:
     _log_history(reviewer)
     from app.brokers import demo as transactions_demo
     counts.update(transactions_demo.load(reviewer, EPOCH))
+    from app.demo.activities import load_activities
+    counts.update(load_activities())
     db.session.commit()
     return counts
 

@@ -1,4 +1,4 @@
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.forms_common import Form, WanYuanField, no_control_chars
@@ -10,6 +10,8 @@ _kw = [Optional(), Length(max=200, message="关键词总长度不能超过200个
 
 
 class NeedForm(Form):
+    # one key per rendered form: a double click or a retried post creates one listing (services.create)
+    submission_key = HiddenField(validators=[Optional(), Length(max=64)])
     title = StringField("需求名称", validators=_title)
     description = TextAreaField("需求描述", validators=_text,
                                 description="说明遇到的问题、现状、希望达到的指标，可写型号规格（如 DN50、PN16）")
@@ -22,6 +24,7 @@ class NeedForm(Form):
 
 
 class AchievementForm(Form):
+    submission_key = HiddenField(validators=[Optional(), Length(max=64)])
     title = StringField("成果名称", validators=_title)
     abstract = TextAreaField("成果简介", validators=_text, description="技术路线、主要指标、应用效果")
     industry_code = SelectField("产业领域", validators=[InputRequired("请选择产业领域")])

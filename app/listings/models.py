@@ -59,6 +59,13 @@ class ListingMixin(TimestampMixin):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Lower-cased title + keywords + text + organization name, searched with LIKE per jieba token.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Staleness: an approved listing its owner has not confirmed for LISTING_STALE_MONTHS is hidden until confirmed
+    # (a reminder goes out a month before).
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stale_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_stale_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # A repeated form post (double click, retry) carries the same key and creates nothing new.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @declared_attr
     def organization_id(cls) -> Mapped[int]:
@@ -94,7 +101,7 @@ class ListingMixin(TimestampMixin):
 
     @property
     def is_public(self) -> bool:
-        return self.status == "approved"
+        return self.status == "approved" and self.hidden_stale_at is None
 
     @property
     def in_review(self) -> bool:
@@ -241,5 +248,5 @@ class ReviewEvent(db.Model):
 ACTION_LABELS = {
     "create": "创建", "edit": "修改", "submit": "提交审核", "approve": "审核通过", "reject": "退回",
     "withdraw": "撤回", "archive": "归档", "edit_approved": "修改已发布内容（待审核）",
-    "approve_revision": "修改审核通过", "reject_revision": "修改被退回",
+    "approve_revision": "修改审核通过", "reject_revision": "修改被退回", "confirm": "确认仍然有效",
 }

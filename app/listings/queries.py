@@ -46,7 +46,7 @@ class Filters:
 
 def public_listings(kind: str, f: Filters, per_page: int = 20):
     model = Need if kind == "need" else Achievement
-    stmt = select(model).where(model.status == "approved")
+    stmt = select(model).where(model.status == "approved", model.hidden_stale_at.is_(None))
     if f.industry:
         stmt = stmt.where(model.industry_code == f.industry)
     if kind == "need":
@@ -88,17 +88,21 @@ def headline_figures() -> dict:
         return db.session.scalar(stmt) or 0
 
     return {
-        "needs": count(select(func.count()).select_from(Need).where(Need.status == "approved")),
-        "achievements": count(select(func.count()).select_from(Achievement).where(Achievement.status == "approved")),
+        "needs": count(select(func.count()).select_from(Need).where(Need.status == "approved",
+                                                                    Need.hidden_stale_at.is_(None))),
+        "achievements": count(select(func.count()).select_from(Achievement).where(
+            Achievement.status == "approved", Achievement.hidden_stale_at.is_(None))),
         "organizations": count(select(func.count()).select_from(Organization).where(Organization.verified_at.is_not(None))),
         "patents": count(select(func.count()).select_from(Patent).where(Patent.active.is_(True))),
-        "need_budget_yuan": count(select(func.sum(Need.budget_yuan)).where(Need.status == "approved")),
+        "need_budget_yuan": count(select(func.sum(Need.budget_yuan)).where(Need.status == "approved",
+                                                                           Need.hidden_stale_at.is_(None))),
     }
 
 
 def newest(kind: str, n: int = 6):
     model = Need if kind == "need" else Achievement
     return db.session.scalars(
-        select(model).where(model.status == "approved").order_by(model.published_at.desc(), model.id.desc()).limit(n)
+        select(model).where(model.status == "approved", model.hidden_stale_at.is_(None))
+        .order_by(model.published_at.desc(), model.id.desc()).limit(n)
         .options(selectinload(model.organization))
     ).all()

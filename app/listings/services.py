@@ -107,10 +107,24 @@ def _apply(listing, values: dict) -> None:
     listing.search_text = _search_text(listing)
 
 
+def find_submission(kind: str, user, key: str | None):
+    """The listing an earlier post of the same form created, if any."""
+    if not key:
+        return None
+    model = MODELS[kind]
+    return db.session.scalar(select(model).where(model.submission_key == key,
+                                                 model.organization_id == user.organization_id))
+
+
 def create(user, kind: str, data: dict, submit: bool = False):
     perm.require_post(user, kind)
     values = validate(kind, data)
-    listing = MODELS[kind](organization_id=user.organization_id, created_by_id=user.id, status="draft")
+    key = (data.get("submission_key") or "").strip()[:64] or None
+    existing = find_submission(kind, user, key)
+    if existing is not None:
+        return existing  # the same form posted again: nothing new
+    listing = MODELS[kind](organization_id=user.organization_id, created_by_id=user.id, status="draft",
+                           submission_key=key)
     listing.organization = user.organization
     _apply(listing, values)
     db.session.add(listing)

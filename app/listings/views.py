@@ -1,7 +1,10 @@
 """Pages for needs and achievements. One set of view functions serves both kinds (URL prefix picks the kind)."""
+import uuid
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts import permissions as perm
 from app.errors import DomainError, InvalidTransition
@@ -65,6 +68,8 @@ def detail(kind: str, listing_id: int):
 def create(kind: str):
     perm.require_post(current_user, kind)
     form = _form(kind)
+    if request.method == "GET":
+        form.submission_key.data = uuid.uuid4().hex
     if kind == "need" and request.method == "GET" and current_user.organization:
         form.town_code.data = current_user.organization.town_code
         form.industry_code.data = current_user.organization.industry_code
@@ -72,6 +77,13 @@ def create(kind: str):
         try:
             listing = services.create(current_user, kind, form.data, submit="submit" in request.form)
             db.session.commit()
+        except IntegrityError:
+            # two posts of the same form at once: the unique submission key let one through; show that one
+            db.session.rollback()
+            listing = services.find_submission(kind, current_user, form.submission_key.data)
+            if listing is None:
+                raise
+            return redirect(url_for(f"listings.{kind}_detail", listing_id=listing.id))
         except DomainError as err:
             db.session.rollback()
             field_errors_to_form(form, err)
@@ -113,6 +125,9 @@ def _transition(kind: str, listing_id: int, action: str):
     try:
         if action == "reject":
             services.reject(current_user, listing, form.reason.data)
+        elif action == "confirm":
+            from app.listings.staleness import confirm
+            confirm(current_user, listing)
         else:
             getattr(services, action)(current_user, listing)
         db.session.commit()
@@ -121,7 +136,7 @@ def _transition(kind: str, listing_id: int, action: str):
         flash(err.message, "warning")
     else:
         messages = {"submit": "已提交审核", "withdraw": "已撤回", "archive": "已归档", "approve": "已审核通过",
-                    "reject": "已退回"}
+                    "reject": "已退回", "confirm": "已确认信息仍然有效"}
         flash(messages[action], "success")
         _after_change(kind, listing_id, action)
     if action in ("approve", "reject") and request.form.get("from") == "queue":
@@ -140,7 +155,7 @@ def _after_change(kind: str, listing_id: int, action: str) -> None:
 
 @login_required
 def transition(kind: str, listing_id: int, action: str):
-    if action not in ("submit", "withdraw", "archive", "approve", "reject"):
+    if action not in ("submit", "withdraw", "archive", "approve", "reject", "confirm"):
         abort(404)
     return _transition(kind, listing_id, action)
 
@@ -151,7 +166,7 @@ for _kind, _prefix in PREFIX.items():
     bp.add_url_rule(f"/{_prefix}/new", f"{_kind}_create", create, defaults={"kind": _kind}, methods=["GET", "POST"])
     bp.add_url_rule(f"/{_prefix}/<int:listing_id>/edit", f"{_kind}_edit", edit, defaults={"kind": _kind},
                     methods=["GET", "POST"])
-    bp.add_url_rule(f"/{_prefix}/<int:listing_id>/<any(submit, withdraw, archive, approve, reject):action>",
+    bp.add_url_rule(f"/{_prefix}/<int:listing_id>/<any(submit, withdraw, archive, approve, reject, confirm):action>",
                     f"{_kind}_transition", transition, defaults={"kind": _kind}, methods=["POST"])
 
 

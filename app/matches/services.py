@@ -196,7 +196,7 @@ def suggestions(user, listing, k: int = TOP_K) -> list[dict]:
     rows = db.session.execute(
         select(Match, other_model).join(other_model, other_model.id == other_fk)
         .where(mine == listing.id, or_(Match.in_need_top.is_(True), Match.in_achievement_top.is_(True)),
-               other_model.status == "approved")
+               other_model.status == "approved", other_model.hidden_stale_at.is_(None))
         .order_by(Match.score.desc(), Match.id).limit(k * 2)
     ).all()
     verdicts = {}

@@ -53,9 +53,13 @@ def feedback_list():
 def rebuild():
     require_bureau(current_user)
     if ActionForm().validate_on_submit():
+        from app.jobs import services as jobs
         from tasks import dispatch
-        queued = dispatch("matching.rebuild_index")
-        flash("已开始在后台重建匹配索引" if queued else "任务队列暂不可用，已直接重建匹配索引", "success")
+        job_id = jobs.create("matching.rebuild_all", current_user).id
+        db.session.commit()  # end this request's transaction: the task may run in-process and write
+        if not dispatch("matching.rebuild_all_job", job_id):
+            flash("任务队列暂不可用，已直接重建匹配索引", "info")
+        return redirect(url_for("jobs.page", job_id=job_id))  # a progress bar that follows the job
     return redirect(url_for("matches.unsolved"))
 
 

@@ -15,7 +15,7 @@ from app.listings.models import Achievement
 from app.listings.services import _search_text
 from app.models_base import utcnow
 from app.reference import Industry
-from tests.e2e.conftest import browser, live_server, page, shot  # noqa: F401  (fixtures)
+from tests.browser_fixtures import shot
 
 pytestmark = pytest.mark.e2e
 PW = "Journey2026ok"
@@ -23,7 +23,7 @@ SECRET = "阀座堆焊层硬度HRC58-机密"
 
 
 @pytest.fixture
-def cast(live_server):  # noqa: F811
+def cast(live_server):
     app, _ = live_server
     with app.app_context():
         def org(name, kind, code, **kw):
@@ -61,7 +61,7 @@ def cast(live_server):  # noqa: F811
         return ach.id
 
 
-def _login(page, base, email):  # noqa: F811
+def _login(page, base, email):
     page.context.clear_cookies()
     page.goto(f"{base}/login")
     page.get_by_label("邮箱").fill(email)
@@ -70,7 +70,7 @@ def _login(page, base, email):  # noqa: F811
     page.wait_for_load_state()
 
 
-def test_inquiry_to_deal_in_the_browser(live_server, page, cast):  # noqa: F811
+def test_inquiry_to_deal_in_the_browser(live_server, page, cast):
     app, base = live_server
     ach_id = cast
     csp_errors = []

@@ -5,7 +5,7 @@ from app.accounts.models import Organization, User
 from app.accounts.services import hash_password
 from app.extensions import db
 from app.models_base import utcnow
-from tests.e2e.conftest import shot
+from tests.browser_fixtures import shot
 
 pytestmark = pytest.mark.e2e
 

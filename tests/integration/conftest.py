@@ -30,8 +30,9 @@ def _db_transaction():
 
 
 @pytest.fixture
-def stack(tmp_path):
-    """An app on its own SQLite file with REDIS_URL set, and a Celery worker process serving it."""
+def stack(tmp_path, request):
+    """Parametrize indirectly with False to start without a worker (call stack["start_worker"]() later)."""
+    # An app on its own SQLite file with REDIS_URL set, and a Celery worker process serving it.
     if not redis_up():
         pytest.skip(f"Redis not reachable at {REDIS_URL} (CI starts it)")
     import redis
@@ -53,21 +54,31 @@ def stack(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_file}", "REDIS_URL": REDIS_URL,
            "MATCHING_INDEX_PATH": str(index), "APP_CONFIG": "development", "SECRET_KEY": "integration"}
     log = open(tmp_path / "worker.log", "w")
-    worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "tasks.worker", "worker", "--pool", "solo",
-         "--concurrency", "1", "--loglevel", "info", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline and "ready" not in (tmp_path / "worker.log").read_text():
-        time.sleep(0.3)
+    workers = []
+
+    def start_worker():
+        w = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "tasks.worker", "worker", "--pool", "solo",
+             "--concurrency", "1", "--loglevel", "info", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+        workers.append(w)
+        deadline = time.time() + 60
+        while time.time() < deadline and (tmp_path / "worker.log").read_text().count("ready") < len(workers):
+            time.sleep(0.3)
+        return w
+
+    state = {"app": app, "log": tmp_path / "worker.log", "env": env, "db_file": db_file, "start_worker": start_worker}
+    if request.param if hasattr(request, "param") else True:
+        state["worker"] = start_worker()
     try:
-        yield {"app": app, "worker": worker, "log": tmp_path / "worker.log", "env": env, "db_file": db_file}
+        yield state
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for w in workers:
+            w.terminate()
+            try:
+                w.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                w.kill()
         log.close()
         with app.app_context():
             from app.extensions import db

@@ -20,6 +20,7 @@ def test_pages_and_posts_work_without_redis(tmp_path):
 
     app = create_app(NoRedis)
     from flask_migrate import upgrade
+
     from tests.conftest import FreshContextClient
     app.test_client_class = FreshContextClient
     with app.app_context():

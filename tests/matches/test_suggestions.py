@@ -80,7 +80,7 @@ def test_withdraw_and_archive_retire_suggestions(market):
     db.session.commit()
     services.on_listing_changed("need", need.id, "archive")
     assert db.session.scalar(select(Match).where(Match.need_id == need.id, Match.in_need_top.is_(True))) is None
-    assert "N%d" % need.id not in services.engine()
+    assert f"N{need.id}" not in services.engine()
 
 
 def test_index_persisted_and_loaded_by_another_process(app, market):

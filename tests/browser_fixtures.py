@@ -1,4 +1,5 @@
-"""Browser tests: the real app served on loopback by a WSGI server thread, driven by Playwright in Debian's
+"""Browser-test fixtures (a pytest plugin loaded by tests/conftest.py, so every browser test shares one
+chromium):  the real app served on loopback by a WSGI server thread, driven by Playwright in Debian's
 chromium. The served app has its own database file (a browser cannot join the per-test transaction)."""
 import shutil
 import threading

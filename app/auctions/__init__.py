@@ -1,0 +1,1 @@
+"""竞价拍卖: online auctions of achievements."""

@@ -1,0 +1,1 @@
+"""Statistics: summary tables kept by Celery tasks, the bureau's cockpit, broker performance, targets, indicators."""

@@ -1,0 +1,114 @@
+"""/bureau/targets: progress toward each 专栏13 target, and the bureau's records behind three of them."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.accounts import permissions as perm
+from app.accounts.models import Organization
+from app.auctions.timeutil import local_today
+from app.errors import DomainError
+from app.extensions import db
+from app.targets import services
+from app.targets.forms import AgencyForm, IndustrializationForm, MajorPatentForm
+from app.targets.models import MajorPatentSelection, PatentIndustrialization, ServiceAgencyCertification
+
+bp = Blueprint("targets", __name__)
+
+
+def _agency_choices(form: AgencyForm) -> None:
+    orgs = db.session.scalars(select(Organization).where(Organization.kind == "service_agency",
+                                                         Organization.verified_at.is_not(None))
+                              .order_by(Organization.name)).all()
+    form.organization_id.choices = [("", "请选择")] + [(o.id, o.name) for o in orgs]
+
+
+def _page(ind_form=None, agency_form=None, major_form=None, status=200):
+    year = request.args.get("year", type=int) or local_today().year
+    agency_form = agency_form or AgencyForm(year=local_today().year)
+    _agency_choices(agency_form)
+    return render_template(
+        "targets/index.html", rows=services.progress(year), year=year,
+        ind_form=ind_form or IndustrializationForm(), agency_form=agency_form,
+        major_form=major_form or MajorPatentForm(year=local_today().year),
+        industrialized=db.session.scalars(select(PatentIndustrialization)
+                                          .order_by(PatentIndustrialization.industrialized_on.desc())).all(),
+        agencies=db.session.scalars(select(ServiceAgencyCertification)
+                                    .order_by(ServiceAgencyCertification.year.desc())).all(),
+        majors=db.session.scalars(select(MajorPatentSelection).order_by(MajorPatentSelection.year.desc())).all(),
+        claims=services.unverified_claims()), status
+
+
+def _form_errors(form, err: DomainError | None = None) -> None:
+    if err is not None:
+        for name, message in err.field_errors.items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = [*field.errors, message]
+        if not err.field_errors:
+            flash(err.message, "danger")
+    else:
+        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+
+
+@bp.route("/bureau/targets")
+@login_required
+def index():
+    perm.require_bureau(current_user)
+    return _page()
+
+
+@bp.route("/bureau/targets/industrialized", methods=["POST"])
+@login_required
+def industrialized():
+    perm.require_bureau(current_user)
+    form = IndustrializationForm()
+    if form.validate_on_submit():
+        try:
+            rec = services.record_industrialization(current_user, form.patent_number.data, form.evidence.data,
+                                                    form.industrialized_on.data)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            _form_errors(form, err)
+        else:
+            flash(f"已登记专利 {rec.patent.number} 产业化", "success")
+            return redirect(url_for("targets.index"))
+    return _page(ind_form=form, status=200)
+
+
+@bp.route("/bureau/targets/agencies", methods=["POST"])
+@login_required
+def agencies():
+    perm.require_bureau(current_user)
+    form = AgencyForm()
+    _agency_choices(form)
+    if form.validate_on_submit():
+        try:
+            rec = services.certify_agency(current_user, form.organization_id.data, form.year.data, form.note.data)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            _form_errors(form, err)
+        else:
+            flash(f"已认定 {rec.organization.name} 为{rec.year}年度优秀科技服务机构", "success")
+            return redirect(url_for("targets.index"))
+    return _page(agency_form=form, status=200)
+
+
+@bp.route("/bureau/targets/major-patents", methods=["POST"])
+@login_required
+def major_patents():
+    perm.require_bureau(current_user)
+    form = MajorPatentForm()
+    if form.validate_on_submit():
+        try:
+            rec = services.select_major_patent(current_user, form.patent_number.data, form.year.data,
+                                               form.citation.data)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            _form_errors(form, err)
+        else:
+            flash(f"专利 {rec.patent.number} 已入选{rec.year}年度重大贡献发明专利", "success")
+            return redirect(url_for("targets.index"))
+    return _page(major_form=form, status=200)
