@@ -7,7 +7,7 @@ Figures come from the same places as the bureau's pages, so the report and the p
 - the broker leaderboard from `broker_stats` (`app.stats.brokers.leaderboard`);
 - listings and deals activity of the month straight from the listings and the deal log.
 
-The file is written under REPORTS_DIR (default `instance/reports/`) through a temporary file and an atomic rename,
+The file is written under REPORTS_DIR (app config or environment; default `instance/reports/`) through a temporary file and an atomic rename,
 so a reader never sees half a workbook. Its name (`Job.result_path` holds only the name) carries the job id, so two
 reports of the same month never overwrite each other.
 """
@@ -42,7 +42,8 @@ DIMENSIONS = {"industry_code": "产业", "town_code": "街镇", "contract_type":
 
 
 def reports_dir() -> Path:
-    path = Path(current_app.config.get("REPORTS_DIR") or Path(current_app.instance_path) / "reports")
+    configured = current_app.config.get("REPORTS_DIR") or os.environ.get("REPORTS_DIR")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "reports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
