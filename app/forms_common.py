@@ -47,7 +47,9 @@ class WanYuanField(StringField):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return format(Decimal(self.data) / 10_000, "f").rstrip("0").rstrip(".") if self.data else "0"
+        text = format(Decimal(self.data) / 10_000, "f")
+        # drop trailing zeros of the fraction only: 1,200,000元 is "120", not "12"
+        return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def no_control_chars(form, field):

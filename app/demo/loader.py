@@ -32,7 +32,9 @@ def _read(name: str) -> list[dict]:
 
 
 def has_data() -> bool:
-    return (db.session.scalar(select(func.count()).select_from(Organization)) or 0) > 0
+    """The market has organizations (the bureau's own, made by `accounts create-bureau-admin`, does not count)."""
+    return (db.session.scalar(select(func.count()).select_from(Organization)
+                              .where(Organization.kind != "government")) or 0) > 0
 
 
 def load() -> dict:

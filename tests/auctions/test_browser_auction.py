@@ -24,22 +24,8 @@ PW = "Auction2026ok"
 TITLE = "拍卖旅程：智能电动执行机构控制算法"
 
 
-@pytest.fixture(autouse=True)
-def _live_sessions():
-    """The served app answers from server threads (and here two browsers poll at once): give them ordinary sessions
-    on the live server's own database instead of the test's single pinned connection, which must not be shared
-    between threads (it breaks on PostgreSQL)."""
-    pinned = db.session
-    db.session = db._make_scoped_session({})
-    try:
-        yield
-    finally:
-        db.session.remove()
-        db.session = pinned
-
-
 @pytest.fixture
-def cast(live_server, _live_sessions):
+def cast(live_server):
     app, _ = live_server
     with app.app_context():
         def org(name, kind, code, **kw):
