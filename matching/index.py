@@ -32,12 +32,13 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from . import semantic
 from .explain import explain_rows
 from .thesaurus import Thesaurus, default_thesaurus
 from .tokenize import BIGRAM_PREFIX, Tokenizer, default_tokenizer
 
 FORMAT = "yongjia-matching-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KINDS = ("need", "achievement")
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 DTYPE = np.float32
@@ -108,6 +109,15 @@ class Config:
 
     def to_dict(self):
         return dict(self.__dict__)
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
+
+def _semantic_text(doc: Document) -> str:
+    return semantic.text_of(doc.title, doc.keywords, doc.description)
 
 
 @dataclass
@@ -183,6 +193,8 @@ class Matcher:
         self._delta: list[tuple[np.ndarray, np.ndarray]] = []
         self._delta_csc = None
         self._masks: dict = {}
+        # document embeddings (float16, L2-normalised) when the semantic stage is on and the model is there
+        self._emb = np.zeros((1024, semantic.DIM), dtype=np.float16) if self._semantic_wanted() else None
 
     @property
     def n_rows(self) -> int:
@@ -272,13 +284,16 @@ class Matcher:
         else:
             indices = np.concatenate([rows_c[i] for i in kept]) if n else np.zeros(0, np.int32)
             data = np.concatenate([rows_v[i] for i in kept]) if n else np.zeros(0, DTYPE)
-        del rows_c, rows_v, keep
+        keep_docs = keep
+        del rows_c, rows_v
         nf = len(self._features)
         self._main = sp.csr_matrix((data, indices, indptr), shape=(n, nf))
         self._df = np.zeros(max(1024, nf), dtype=np.int64)
         self._df[:nf] = np.bincount(indices, minlength=nf)
         self._main_csc = self._main.tocsc()
         self._n_alive = n
+        if self._emb is not None and n:
+            self._emb[:n] = semantic.embed_passages([_semantic_text(keep_docs[i]) for i in kept])
         if progress:
             progress(total, total)
 
@@ -290,6 +305,8 @@ class Matcher:
         self._alive = np.concatenate([self._alive, np.zeros(new - cap, dtype=bool)])
         self._kind = np.concatenate([self._kind, np.zeros(new - cap, dtype=np.int8)])
         self._ind = np.concatenate([self._ind, np.full(new - cap, -1, dtype=np.int32)])
+        if self._emb is not None:
+            self._emb = np.concatenate([self._emb, np.zeros((new - cap, self._emb.shape[1]), np.float16)])
 
     def _grow_df(self):
         nf = len(self._features)
@@ -333,6 +350,8 @@ class Matcher:
         row = self.n_rows
         self._grow_rows(row + 1)
         self._register(doc, row)
+        if self._emb is not None:
+            self._emb[row] = semantic.embed_passages([_semantic_text(doc)])[0]
         self._delta.append((cols, vals))
         self._delta_csc = None
         self._n_alive += 1
@@ -399,6 +418,10 @@ class Matcher:
             self._kind[:n] = kind
             self._ind = np.full(max(n, 1024), -1, np.int32)
             self._ind[:n] = ind
+            if self._emb is not None:
+                emb = np.zeros((max(n, 1024), self._emb.shape[1]), np.float16)
+                emb[:n] = self._emb[keep]
+                self._emb = emb
             self._row = {d: i for i, d in enumerate(ids)}
         main.sort_indices()
         self._main = main
@@ -436,11 +459,38 @@ class Matcher:
             expanded = set(extra)
         return vec, expanded
 
-    def _semantic_on(self) -> bool:
-        return False
+    def _semantic_wanted(self) -> bool:
+        return bool(self.config.semantic) and semantic.available()
 
-    def _semantic_fuse(self, query, cand, s):
-        return s
+    def _semantic_on(self) -> bool:
+        return self._emb is not None and self.config.semantic_weight > 0 and self.config.semantic_top > 0
+
+    def _semantic_fuse(self, query: Document | str, cand: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Re-rank the best ``semantic_top`` sparse candidates by a fusion of the sparse score and the embedding
+        similarity, each z-normalised over those candidates: (1 - w) * z(s) + w * z(cos) (figures in
+        matching/README.md). Shown scores stay on the sparse scale: the fused order is laid over the range
+        [min, max] of the candidates' sparse scores, so the best hit scores what the best sparse match scored
+        (the app's 'no good match' threshold keeps its meaning); the other candidates stay below them."""
+        c = self.config
+        n = min(c.semantic_top, len(cand))
+        if n < 2:
+            return s
+        text = query if isinstance(query, str) else _semantic_text(query)
+        qe = semantic.embed_query(text)
+        if qe is None:
+            return s
+        top = np.argpartition(-s, n - 1)[:n] if n < len(cand) else np.arange(len(cand))
+        st = s[top]
+        cos = self._emb[cand[top]].astype(np.float32) @ qe
+        fused = (1.0 - c.semantic_weight) * _z(st) + c.semantic_weight * _z(cos.astype(np.float64))
+        lo, hi = float(st.min()), float(st.max())
+        fmin, fmax = float(fused.min()), float(fused.max())
+        if fmax <= fmin or hi <= 0:
+            return s
+        out = s * (lo / hi) * (1 - 1e-6)  # candidates beyond the re-ranked ones stay below all of them
+        span = hi - lo if hi > lo else 0.01 * hi  # equal sparse scores: keep the fused order visible
+        out[top] = lo + (fused - fmin) / (fmax - fmin) * span
+        return out
 
     def _synonym_features(self, s: str) -> tuple[str, ...]:
         """Words of a thesaurus term, and bigram features only where they are a whole 2-character word: bigrams
@@ -565,10 +615,9 @@ class Matcher:
         top = np.argpartition(-s, nfb - 1)[:nfb] if nfb < len(cand) else np.arange(len(cand))
         rows = cand[top]
         w = s[top] / s[top].sum()
-        feats, vals, rid = [], [], []
-        nm = self._main.shape[0]
+        feats, vals = [], []
         for i, r in enumerate(rows.tolist()):
-            fc, fv = self._row_vec(r) if r >= nm else self._row_vec(r)
+            fc, fv = self._row_vec(r)
             feats.append(fc)
             vals.append(fv.astype(np.float64) * w[i])
         fc = np.concatenate(feats).astype(np.int64)
@@ -737,7 +786,8 @@ class Matcher:
     # ------------------------------------------------------------------ persistence
     def fingerprint(self) -> dict:
         return {"dictionary": len(self.tokenizer.dictionary), "thesaurus": self.thesaurus.fingerprint,
-                "stopwords": len(self.tokenizer.stopwords), "bigrams": self.tokenizer.bigrams}
+                "stopwords": len(self.tokenizer.stopwords), "bigrams": self.tokenizer.bigrams,
+                "semantic": semantic.model_id() if self.config.semantic else None}
 
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically: a temporary file in the same directory, then os.replace()."""
@@ -761,6 +811,8 @@ class Matcher:
                     df=self._df[:nf],
                     indptr=self._main.indptr, indices=self._main.indices, data=self._main.data,
                     kind=self._kind[: self.n_rows], industry=self._ind[: self.n_rows],
+                    emb=(self._emb[: self.n_rows] if self._emb is not None
+                         else np.zeros((0, semantic.DIM), np.float16)),
                 )
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -790,7 +842,8 @@ class Matcher:
                 if meta.get("version") != FORMAT_VERSION:
                     raise IndexFormatError(
                         f"{path}: index format version {meta.get('version')!r}, this code reads {FORMAT_VERSION}")
-                arrays = {k: z[k] for k in ("features", "df", "indptr", "indices", "data", "kind", "industry")}
+                arrays = {k: z[k] for k in ("features", "df", "indptr", "indices", "data", "kind", "industry",
+                                            "emb")}
         except IndexFormatError:
             raise
         except FileNotFoundError:
@@ -816,8 +869,15 @@ class Matcher:
         m._alive[:n] = [d is not None for d in ids]
         m._kind[:n] = arrays["kind"]
         m._ind[:n] = arrays["industry"]
+        emb = arrays["emb"]
+        if m._emb is not None:
+            if len(emb) == n:
+                m._emb[:n] = emb
+            else:  # built without the model: the documents have no embeddings, rebuild to use the stage
+                m._emb = None
+                m.needs_rebuild = True
         m._ind_names = list(meta["industries"])
         m._ind_codes = {x: i for i, x in enumerate(m._ind_names)}
         m._n_alive = len(m._row)
-        m.needs_rebuild = meta.get("fingerprint") != m.fingerprint()
+        m.needs_rebuild = m.needs_rebuild or meta.get("fingerprint") != m.fingerprint()
         return m

@@ -124,7 +124,14 @@ def load() -> dict:
     counts.update(transactions_demo.load(reviewer, EPOCH))
     from app.demo.activities import load_activities
     counts.update(load_activities())
+    from app.demo.contracts import load_contracts
+    counts.update(load_contracts(reviewer))
     db.session.commit()
+    # the dashboards read summary tables: fill them now rather than waiting for the periodic task
+    from app.stats.brokers import recompute_broker_stats
+    from app.stats.services import recompute_and_record
+    recompute_and_record()
+    recompute_broker_stats()
     return counts
 
 

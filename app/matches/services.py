@@ -146,6 +146,13 @@ def refresh_listing(kind: str, listing_id: int) -> int:
     return kept
 
 
+def _explains(term: str) -> bool:
+    """Terms worth showing a person as the reason for a match: not a lone letter, digit run or single character
+    (they do score — 540 in 540℃ — but explain nothing)."""
+    t = term.strip()
+    return len(t) >= 2 and not t.replace(".", "").isdigit()
+
+
 def _retire(kind: str, listing_id: int) -> None:
     col = Match.need_id if kind == "need" else Match.achievement_id
     for row in db.session.scalars(select(Match).where(col == listing_id)):
@@ -173,8 +180,8 @@ def _store(listing, hits) -> int:
             row = Match(**{mine: listing.id, theirs: other_id}, in_need_top=False, in_achievement_top=False)
             db.session.add(row)
         row.score = round(float(hit.score), 6)
-        row.terms = list(hit.terms)
-        row.expanded_terms = list(hit.expanded_terms)
+        row.terms = [t for t in hit.terms if _explains(t)] or list(hit.terms)[:1]
+        row.expanded_terms = [t for t in hit.expanded_terms if t in row.terms]
         setattr(row, flag, True)
     return len(top)
 

@@ -198,7 +198,8 @@ def year_series(until: int) -> list[dict]:
     rows = db.session.execute(select(ContractStat.year, func.sum(ContractStat.contract_amount_yuan))
                               .group_by(ContractStat.year).order_by(ContractStat.year)).all()
     registered = {int(y): int(a) for y, a in rows}
-    first = min([2021, *registered]) if registered else 2021
+    # from the first year the platform registered contracts (years before it have no figures here, not zero)
+    first = min(registered) if registered else until
     for y in range(first, until + 1):
         if y in {s["year"] for s in out}:
             continue
@@ -273,3 +274,14 @@ def last_recompute():
     from app.jobs.models import Job
     return db.session.scalar(select(Job).where(Job.kind == "stats.recompute", Job.status == "done")
                              .order_by(Job.id.desc()).limit(1))
+
+
+def recompute_and_record() -> int:
+    """Recompute the summary table and record the run (the cockpit shows when its figures were computed)."""
+    from app.jobs import services as jobs
+    job = jobs.create("stats.recompute")
+    jobs.started(job.id)
+    n = recompute_contract_stats()
+    jobs.finished(job.id, message=f"{n} 行")
+    jobs.prune("stats.recompute")
+    return n

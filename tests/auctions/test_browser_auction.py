@@ -89,7 +89,7 @@ def test_auction_to_registered_contract_in_the_browser(live_server, browser, pag
     page.get_by_label("开始时间（北京时间）").fill(now.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("结束时间（北京时间）").fill((now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="发布拍卖").click()
-    assert "拍卖已发布，竞价已开始" in page.content()
+    expect(page.locator("body")).to_contain_text("拍卖已发布，竞价已开始")
     auction_url = page.url
 
     # bidder A watches the page; bidder B bids in another browser
@@ -144,10 +144,10 @@ def test_auction_to_registered_contract_in_the_browser(live_server, browser, pag
     page.get_by_label("技术交易额（万元）").fill("80")
     page.get_by_label("签订日期").fill(local_today().isoformat())
     page.get_by_role("button", name="提交登记").click()
-    assert "技术交易额不能大于合同金额" in page.content()
+    expect(page.locator("body")).to_contain_text("技术交易额不能大于合同金额")
     page.get_by_label("技术交易额（万元）").fill("60")
     page.get_by_role("button", name="提交登记").click()
-    assert "合同已录入，等待科技局认定登记" in page.content()
+    expect(page.locator("body")).to_contain_text("合同已录入，等待科技局认定登记")
     assert "县内" in page.content() and "县外" in page.content()  # county buyer, out-of-county seller
 
     # the bureau: the target does not move until it registers
@@ -157,7 +157,7 @@ def test_auction_to_registered_contract_in_the_browser(live_server, browser, pag
     page.goto(f"{base}/bureau/contracts")
     row = page.locator("tr", has_text=TITLE)
     row.get_by_role("button", name="登记").click()
-    assert "已登记，登记号 330324" in page.content()
+    expect(page.locator("body")).to_contain_text("已登记，登记号 330324")
     page.goto(f"{base}/bureau/targets")
     after = int(page.locator("#target-contract_amount [data-target-current]").get_attribute("data-target-current"))
     assert after - before == 600_000

@@ -4,6 +4,7 @@ with a note and a follow-up date; the parties get notifications. Screenshots in 
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.accounts.models import Organization, User
@@ -83,7 +84,7 @@ def test_inquiry_to_deal_in_the_browser(live_server, page, cast):
     page.get_by_label("询价内容").fill("我司年产蝶阀两万台，想许可使用该堆焊工艺，可否先试制样件？")
     page.get_by_label("意向报价（万元）").fill("-3")
     page.get_by_role("button", name="发送询价").click()
-    assert "金额不能为负数" in page.content()
+    expect(page.locator("body")).to_contain_text("金额不能为负数")
     page.get_by_label("意向报价（万元）").fill("60")
     page.get_by_role("button", name="发送询价").click()
     assert "询价已发送" in page.content() and "60万元" in page.content()
@@ -96,8 +97,7 @@ def test_inquiry_to_deal_in_the_browser(live_server, page, cast):
     page.get_by_label("留言").fill("可以试制，请提供工况参数。")
     page.get_by_role("button", name="发送留言").click()
     page.get_by_role("button", name="接受询价").click()
-    assert "已接受询价" in page.content()
-
+    expect(page.locator("body")).to_contain_text("已接受询价")
     _login(page, base, "ent@journey.cn")
     page.get_by_role("link", name="消息").click()
     page.get_by_role("button", name="查看").first.click()
@@ -106,20 +106,18 @@ def test_inquiry_to_deal_in_the_browser(live_server, page, cast):
     shot(page, "inquiry-accepted")
     page.get_by_role("button", name="申请技术经纪人").click()
     page.get_by_role("button", name="转为对接项目").click()
-    assert "已转为对接项目" in page.content()
-
+    expect(page.locator("body")).to_contain_text("已转为对接项目")
     _login(page, base, "bureau@journey.cn")
     page.goto(f"{base}/deals?broker=0")
     page.get_by_role("link", name="旅程硬密封蝶阀阀座堆焊技术").click()
-    assert "擅长该领域" in page.content()
+    expect(page.locator("body")).to_contain_text("擅长该领域")
     page.locator(".suggestions").get_by_role("button", name="指派").first.click()
-    assert "已指派经纪人" in page.content()
-
+    expect(page.locator("body")).to_contain_text("已指派经纪人")
     _login(page, base, "broker@journey.cn")
     page.goto(f"{base}/deals")
     page.get_by_role("link", name="旅程硬密封蝶阀阀座堆焊技术").click()
     page.get_by_role("button", name="进入“洽谈”").click()
-    assert "项目已进入“洽谈”阶段" in page.content()
+    expect(page.locator("body")).to_contain_text("项目已进入“洽谈”阶段")
     follow = (date.today() + timedelta(days=5)).isoformat()
     page.get_by_label("下次跟进日期").fill(follow)
     page.get_by_role("button", name="设定").click()
@@ -131,8 +129,7 @@ def test_inquiry_to_deal_in_the_browser(live_server, page, cast):
     assert SECRET not in content
     shot(page, "deal-signed")
     page.goto(f"{base}/broker/profile")
-    assert "旅程硬密封蝶阀阀座堆焊技术" in page.content()
-
+    expect(page.locator("body")).to_contain_text("旅程硬密封蝶阀阀座堆焊技术")
     with app.app_context():
         deal = db.session.scalars(select(Deal).where(Deal.achievement_id == ach_id)).one()
         assert deal.stage == "signed" and deal.broker.email == "broker@journey.cn"
