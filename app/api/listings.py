@@ -185,7 +185,7 @@ def _make(kind: str) -> Blueprint:
     reject_view = _transition("reject")
 
     @blp.route("/<int(max=2147483647):listing_id>/reject", endpoint="reject", methods=["POST"])
-    @require_token
+    @require_bureau_token  # before the body is read: a refused caller learns nothing from validation errors
     @blp.arguments(s.RejectIn)
     @blp.response(200, k["detail"])
     def reject(data, listing_id):
