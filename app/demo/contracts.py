@@ -110,7 +110,33 @@ def load_contracts(reviewer: User) -> dict:
             db.session.add(c)
             n_total += 1
     db.session.flush()
-    return {"已登记技术合同": n_total, **_auctions(reviewer)}
+    return {"已登记技术合同": n_total, **_auctions(reviewer), **_targets(reviewer)}
+
+
+def _targets(reviewer: User) -> dict:
+    """The bureau's records behind the other 专栏13 targets: verified industrialisation of granted invention
+    patents (those their owners marked), two certified service agencies, three major-contribution patents."""
+    from app.listings.models import Patent
+    from app.targets.models import MajorPatentSelection, PatentIndustrialization, ServiceAgencyCertification
+    claimed = db.session.scalars(select(Patent).where(
+        Patent.industrialized.is_(True), Patent.patent_type == "invention", Patent.status == "granted")
+        .order_by(Patent.id)).all()
+    verified = claimed[: max(0, len(claimed) * 3 // 4)]
+    for i, p in enumerate(verified):
+        db.session.add(PatentIndustrialization(
+            patent_id=p.id, industrialized_on=date(2023 + i % 3, 1 + i % 12, 10),
+            evidence="企业出具的产品销售发票与生产记录，县科技局现场核查", recorded_by_id=reviewer.id))
+    agencies = db.session.scalars(select(Organization).where(Organization.kind == "service_agency",
+                                                             Organization.verified_at.is_not(None))
+                                  .order_by(Organization.id).limit(2)).all()
+    for year, org in zip((2024, 2025), agencies, strict=False):
+        db.session.add(ServiceAgencyCertification(organization_id=org.id, year=year, certified_by_id=reviewer.id,
+                                                  note="年度优秀科技服务机构评选"))
+    for year, p in zip((2023, 2024, 2025), verified[:3], strict=False):
+        db.session.add(MajorPatentSelection(patent_id=p.id, year=year, selected_by_id=reviewer.id,
+                                            citation="原创性强，已形成批量生产，对县内产业技术进步贡献突出"))
+    db.session.flush()
+    return {"产业化专利": len(verified)}
 
 
 def _auctions(reviewer: User) -> dict:

@@ -61,7 +61,7 @@ def test_evaluate_reports_ours_and_both_baselines():
 
 
 def test_bench_prints_one_json_object():
-    p = run("bench", "--docs", "400", "--queries", "30")
+    p = run("bench", "--docs", "400", "--queries", "30", "--semantic-docs", "12")
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     for side in ("ours", "bm25s"):
@@ -70,3 +70,6 @@ def test_bench_prints_one_json_object():
             assert res[side][k] is not None and res[side][k] > 0, (side, k)
     assert res["ours"]["add_ms_per_doc"] > 0
     assert "query_p50_ms" in res["ratio_ours_over_bm25s"]
+    sem = res["semantic_reranker"]
+    if sem["available"]:
+        assert sem["embed_ms_per_doc"] > 0 and sem["query_p50_ms"] > 0 and sem["estimated_for_docs"]["build_s"] > 0
