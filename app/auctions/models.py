@@ -20,11 +20,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import _in
-from app.auctions.timeutil import as_utc
 from app.extensions import db
 from app.listings.models import MAX_MONEY_YUAN
 from app.models_base import TimestampMixin, utcnow
 from app.reference import codes, label
+from app.timeutil import as_utc
 
 AUCTION_STATUSES = [
     ("scheduled", "待开拍"),

@@ -24,11 +24,11 @@ from app.auctions.models import (
     AuctionEvent,
     Bid,
 )
-from app.auctions.timeutil import as_utc, fmt_local
 from app.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.listings.models import MAX_MONEY_YUAN, Achievement
 from app.models_base import utcnow
+from app.timeutil import as_utc, fmt_local
 
 MIN_DURATION = timedelta(minutes=10)
 MAX_DURATION = timedelta(days=30)

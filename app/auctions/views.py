@@ -15,12 +15,12 @@ from app.auctions.models import (
     AuctionEvent,
     Bid,
 )
-from app.auctions.timeutil import fmt_local, from_local
 from app.errors import DomainError
 from app.extensions import db
 from app.listings import services as listings
 from app.listings.models import Achievement
 from app.models_base import utcnow
+from app.timeutil import fmt_local, from_local
 from app.web import field_errors_to_form
 
 bp = Blueprint("auctions", __name__)

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization
-from app.auctions.timeutil import as_utc, fmt_local
 from app.calls.models import (
     ELIGIBLE_KINDS,
     MAX_DURATION_MONTHS,
@@ -26,6 +25,7 @@ from app.listings.models import MAX_MONEY_YUAN, Need
 from app.models_base import utcnow
 from app.notifications.services import bureau_staff, notify, org_members
 from app.reference import ORG_KINDS, Industry, label
+from app.timeutil import as_utc, fmt_local
 
 TITLE_MAX = 100
 TEXT_MAX = 5000

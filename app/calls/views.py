@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization
-from app.auctions.timeutil import from_local
 from app.calls import services
 from app.calls.forms import ApplicationForm, CallForm, CloseForm, SelectForm
 from app.calls.models import CallLog
@@ -14,6 +13,7 @@ from app.extensions import db
 from app.listings import services as listings
 from app.models_base import utcnow
 from app.reference import Industry
+from app.timeutil import from_local
 from app.web import field_errors_to_form
 
 bp = Blueprint("calls", __name__)

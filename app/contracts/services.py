@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization, User
-from app.auctions.timeutil import local_today
 from app.contracts.models import (
     CONTRACT_TYPES,
     COUNTY_NAME,
@@ -26,6 +25,7 @@ from app.extensions import db
 from app.listings.models import MAX_MONEY_YUAN, Achievement, Patent
 from app.models_base import utcnow
 from app.reference import codes
+from app.timeutil import local_today
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 EARLIEST_SIGNING = date(2000, 1, 1)

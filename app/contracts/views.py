@@ -207,7 +207,7 @@ def return_(contract_id: int):
 @login_required
 def queue():
     perm.require_bureau(current_user)
-    from app.auctions.timeutil import local_today
+    from app.timeutil import local_today
     year = request.args.get("year", type=int) or local_today().year
     return render_template("contracts/queue.html", items=services.registration_queue(),
                            totals=services.contract_totals(year), year=year, action_form=ActionForm())

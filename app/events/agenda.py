@@ -9,8 +9,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from app import money
-from app.auctions.timeutil import fmt_local
 from app.events.models import MatchmakingEvent
+from app.timeutil import fmt_local
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]\*\?/\\:]")
 _WRAP = Alignment(wrap_text=True, vertical="top")

@@ -91,7 +91,7 @@ def events_summary(year: int | None = None) -> dict:
     stmt = select(MatchmakingEvent).where(MatchmakingEvent.status == "finished")
     events = list(db.session.scalars(stmt.order_by(MatchmakingEvent.starts_at.desc(), MatchmakingEvent.id.desc())))
     if year is not None:
-        from app.auctions.timeutil import to_local
+        from app.timeutil import to_local
         events = [e for e in events if to_local(e.starts_at).year == year]
     rows = [(e, event_figures(e)) for e in events]
     totals = {"events_held": len(rows), "registered": 0, "attended": 0, "pairs": 0, "intents": 0, "deals": 0,

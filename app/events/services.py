@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization
-from app.auctions.timeutil import as_utc, fmt_local
 from app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from app.events.models import (
     MAX_CAPACITY,
@@ -34,6 +33,7 @@ from app.listings.models import Achievement, Need
 from app.models_base import utcnow
 from app.notifications.services import notify, org_members
 from app.reference import Industry
+from app.timeutil import as_utc, fmt_local
 
 TITLE_MAX = 100
 TEXT_MAX = 5000

@@ -4,7 +4,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.accounts import permissions as perm
-from app.auctions.timeutil import from_local
 from app.errors import DomainError
 from app.events import figures, services
 from app.events.agenda import agenda_workbook
@@ -21,6 +20,7 @@ from app.extensions import db
 from app.forms_common import ActionForm
 from app.models_base import utcnow
 from app.reference import Industry
+from app.timeutil import from_local
 from app.web import field_errors_to_form
 
 bp = Blueprint("events", __name__)

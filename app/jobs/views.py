@@ -59,5 +59,5 @@ def page(job_id: int):
     if job is None:
         raise NotFound("未找到该任务")
     perm.require(can_read(current_user, job), "您没有权限查看该任务")
-    from app.auctions.timeutil import fmt_local
+    from app.timeutil import fmt_local
     return render_template("jobs/progress.html", job=job, info=as_dict(job, current_user), local=fmt_local)

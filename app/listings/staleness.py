@@ -10,6 +10,7 @@ from app.errors import InvalidTransition
 from app.extensions import db
 from app.listings.models import Achievement, Need, ReviewEvent
 from app.models_base import utcnow
+from app.timeutil import as_utc
 
 MONTH = timedelta(days=30)
 
@@ -33,11 +34,11 @@ def expire_stale(now: datetime | None = None) -> dict:
             # a task runs outside any request: build the path, not an absolute URL
             url = f"/{'needs' if listing.kind == 'need' else 'achievements'}/{listing.id}"
             members = org_members(listing.organization_id)
-            if _aware(last_confirmed(listing)) < hide_before:
+            if as_utc(last_confirmed(listing)) < hide_before:
                 listing.hidden_stale_at = now
                 notify(members, "listing_hidden", f"“{listing.title}”超过{months}个月未确认，已暂停公开；确认仍有效后恢复。", url)
                 out["hidden"] += 1
-            elif listing.stale_reminded_at is None or _aware(listing.stale_reminded_at) < _aware(last_confirmed(listing)):
+            elif listing.stale_reminded_at is None or as_utc(listing.stale_reminded_at) < as_utc(last_confirmed(listing)):
                 listing.stale_reminded_at = now
                 notify(members, "listing_stale", f"“{listing.title}”即将超过{months}个月未确认，请确认是否仍然有效。", url)
                 out["reminded"] += 1
@@ -56,8 +57,3 @@ def confirm(user, listing) -> None:
     db.session.add(ReviewEvent(listing_kind=listing.kind, listing_id=listing.id, action="confirm",
                                actor_id=user.id, created_at=utcnow()))
 
-
-def _aware(dt: datetime) -> datetime:
-    # SQLite returns naive datetimes for timezone-aware columns; they are stored in UTC
-    from datetime import UTC
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

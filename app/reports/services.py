@@ -22,7 +22,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import distinct, func, select
 
-from app.auctions.timeutil import BEIJING, fmt_local, local_today
 from app.deals.models import OPEN_STAGES, Deal, DealEvent
 from app.errors import ValidationError
 from app.extensions import db
@@ -32,6 +31,7 @@ from app.models_base import utcnow
 from app.stats import brokers as broker_stats
 from app.stats import services as stats
 from app.targets import services as targets
+from app.timeutil import BEIJING, fmt_local, local_today
 
 KIND = "reports.monthly"
 FIRST_YEAR = 2021  # the plan's first year

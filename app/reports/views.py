@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.accounts.permissions import require_bureau
-from app.auctions.timeutil import fmt_local, local_today
 from app.errors import DomainError
 from app.extensions import db
 from app.jobs import services as jobs
@@ -15,6 +14,7 @@ from app.jobs.models import Job
 from app.jobs.views import as_dict
 from app.reports import services
 from app.reports.forms import MonthlyReportForm
+from app.timeutil import fmt_local, local_today
 from app.web import field_errors_to_form
 
 bp = Blueprint("reports", __name__, url_prefix="/bureau/reports")

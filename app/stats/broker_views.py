@@ -4,12 +4,12 @@ from flask_login import current_user, login_required
 
 from app.accounts import permissions as perm
 from app.accounts.models import User
-from app.auctions.timeutil import fmt_local
 from app.brokers.models import BrokerProfile
 from app.extensions import db
 from app.forms_common import ActionForm
 from app.stats import brokers as services
 from app.stats.models import BrokerStat
+from app.timeutil import fmt_local
 
 bp = Blueprint("broker_stats", __name__)
 

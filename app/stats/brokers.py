@@ -32,13 +32,13 @@ from sqlalchemy import and_, case, delete, func, insert, select, text
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
-from app.auctions.timeutil import as_utc  # SQLite gives naive UTC back, PostgreSQL aware: compare as UTC
 from app.brokers.models import BrokerProfile
 from app.contracts.models import Contract
 from app.deals.models import OPEN_STAGES, PIPELINE, Deal, DealEvent
 from app.extensions import db
 from app.models_base import utcnow
 from app.stats.models import BrokerStat
+from app.timeutil import as_utc  # SQLite gives naive UTC back, PostgreSQL aware: compare as UTC
 
 # --- the score ---
 VOLUME_POINTS, VOLUME_FULL_YUAN = 40, 5_000_000  # full marks at 500万元 of registered contracts

@@ -5,12 +5,12 @@ from sqlalchemy import func, select
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization
-from app.auctions.timeutil import local_today
 from app.errors import InvalidTransition, ValidationError
 from app.extensions import db
 from app.listings.models import Patent
 from app.models_base import utcnow
 from app.targets.models import MajorPatentSelection, PatentIndustrialization, ServiceAgencyCertification
+from app.timeutil import local_today
 
 PLAN_FIRST_YEAR = 2021  # 十四五 plan: 2021–2025; cumulative targets count from its start
 

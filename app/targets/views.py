@@ -5,12 +5,12 @@ from sqlalchemy import select
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization
-from app.auctions.timeutil import local_today
 from app.errors import DomainError
 from app.extensions import db
 from app.targets import services
 from app.targets.forms import AgencyForm, IndustrializationForm, MajorPatentForm
 from app.targets.models import MajorPatentSelection, PatentIndustrialization, ServiceAgencyCertification
+from app.timeutil import local_today
 
 bp = Blueprint("targets", __name__)
 

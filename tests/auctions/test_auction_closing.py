@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 
 from app.auctions import services
 from app.auctions.models import Auction, AuctionEvent, Bid
-from app.auctions.timeutil import as_utc
 from app.deals.models import Deal
 from app.errors import InvalidTransition, PermissionDenied, ValidationError
 from app.extensions import db
 from app.models_base import utcnow
 from app.notifications.models import Notification
+from app.timeutil import as_utc
 from tests.auctions.conftest import make_auction
 from tests.conftest import make_listing, make_user
 

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auctions.models import Auction, Bid
-from app.auctions.timeutil import to_local
 from app.extensions import db
 from app.models_base import utcnow
 from app.notifications.models import Notification
+from app.timeutil import to_local
 from tests.auctions.conftest import make_auction
 from tests.conftest import csrf_token, login, make_listing, post
 

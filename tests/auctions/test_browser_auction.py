@@ -11,12 +11,12 @@ from app.accounts.models import Organization, User
 from app.accounts.services import hash_password
 from app.auctions import services
 from app.auctions.models import Auction
-from app.auctions.timeutil import local_today, to_local
 from app.contracts.models import Contract
 from app.extensions import db
 from app.listings.models import Achievement
 from app.listings.services import _search_text
 from app.models_base import utcnow
+from app.timeutil import local_today, to_local
 from tests.browser_fixtures import shot
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.auctions.timeutil import to_local
 from app.calls import services
 from app.calls.models import CallApplication, CallLog, ChallengeCall
 from app.deals.models import Deal
@@ -14,6 +13,7 @@ from app.errors import InvalidTransition, NotFound, PermissionDenied, Validation
 from app.extensions import db
 from app.models_base import utcnow
 from app.notifications.models import Notification
+from app.timeutil import to_local
 from tests.conftest import csrf_token, login, make_listing, make_org, make_user
 from tests.transaction_factories import make_broker
 

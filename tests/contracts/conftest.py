@@ -3,9 +3,9 @@ from datetime import timedelta
 
 import pytest
 
-from app.auctions.timeutil import local_today
 from app.contracts.models import Contract
 from app.extensions import db
+from app.timeutil import local_today
 from tests.conftest import make_listing, make_org, make_user
 from tests.transaction_factories import make_broker, make_deal
 

@@ -4,12 +4,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.auctions.timeutil import local_today
 from app.contracts import services
 from app.contracts.models import Contract
 from app.errors import ValidationError
 from app.extensions import db
 from app.listings.models import Patent
+from app.timeutil import local_today
 from tests.conftest import csrf_token, login
 from tests.contracts.conftest import form, make_contract, service_data
 

@@ -7,7 +7,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.auctions.timeutil import to_local
 from app.deals.models import Deal
 from app.errors import InvalidTransition, PermissionDenied, ValidationError
 from app.events import figures, services
@@ -15,6 +14,7 @@ from app.events.models import EventLog, EventPair, EventRegistration, Matchmakin
 from app.extensions import db
 from app.models_base import utcnow
 from app.notifications.models import Notification
+from app.timeutil import to_local
 from tests.conftest import csrf_token, login, make_listing, make_org, make_user
 from tests.events.conftest import make_event
 

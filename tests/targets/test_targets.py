@@ -4,12 +4,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.auctions.timeutil import local_today
 from app.contracts import services as contracts
 from app.extensions import db
 from app.listings.models import Patent
 from app.targets import services
 from app.targets.models import MajorPatentSelection, PatentIndustrialization, ServiceAgencyCertification
+from app.timeutil import local_today
 from tests.conftest import csrf_token, login, make_org, make_user
 from tests.transaction_factories import make_broker
 
