@@ -61,3 +61,23 @@ def test_activity_contract_volume_is_the_sum_of_registered_contracts_from_event_
 def test_activity_figures_page_is_for_the_bureau(client):
     login(client, make_user("enterprise"))
     assert client.get("/bureau/activities").status_code == 403
+
+
+def test_cockpit_summary_by_source_equals_the_activity_figures(client):
+    """The cockpit's per-source figures (summary table) agree with the activity figures computed from contracts."""
+    from app.stats import services as stats
+    bureau = make_user("bureau")
+    event_deal = make_deal(source="event", source_id=515151)
+    call_deal = make_deal(source="call", source_id=525252)
+    make_contract(event_deal, bureau, amount=2_000_000, tech=1_500_000)
+    make_contract(call_deal, bureau, amount=900_000)
+    make_contract(make_deal(source="inquiry", source_id=535353), bureau, amount=400_000)
+    db.session.flush()
+    stats.recompute_contract_stats(commit=False)
+    vol = figures.activity_contract_volume()
+    for source in ("event", "call"):
+        summary = stats.totals(stats.Drill(source=source))
+        assert summary["amount"] == vol[source]["contract_amount_yuan"]
+        assert summary["tech"] == vol[source]["tech_amount_yuan"]
+        assert summary["count"] == vol[source]["count"]
+    assert stats.totals(stats.Drill(source="inquiry"))["amount"] == 400_000
