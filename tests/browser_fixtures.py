@@ -21,6 +21,9 @@ def live_server(tmp_path_factory):
 
     class E2EConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{db_file}"
+        # its own index and reports: the test app of the same process keeps its own (of another database)
+        MATCHING_INDEX_PATH = str(db_file.parent / "matching.idx")
+        REPORTS_DIR = str(db_file.parent / "reports")
 
     app = create_app(E2EConfig)
     from flask_migrate import upgrade
