@@ -269,6 +269,7 @@ def main(argv=None) -> int:
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/11",
                     help="rate-limit store as in production ('' for in-memory)")
     ap.add_argument("--reuse", action="store_true", help="measure on the existing database, do not load it again")
+    ap.add_argument("--prepare-only", action="store_true", help="load the database and stop (measure later with --reuse)")
     ap.add_argument("--pages", default="", help="comma-separated subset, e.g. search,listing")
     ap.add_argument("--max-load", type=float, default=1.5)
     ap.add_argument("--wait-load", type=int, default=0,
@@ -295,6 +296,9 @@ def main(argv=None) -> int:
                            "cores": os.cpu_count()}}
     if not args.reuse:
         result["prepare"] = prepare(args)
+        if args.prepare_only:
+            print(json.dumps(result, ensure_ascii=False, indent=2))
+            return 0
 
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL",)}
     env.update(APP_CONFIG="production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=common.db_url(name),
