@@ -21,6 +21,7 @@ API_DESCRIPTION = """永嘉科技大市场开放接口。
 * 日期：ISO 8601（`2026-06-30`，`2026-06-30T08:00:00+00:00`）。
 * 分页：`page`、`per_page`（最大100），响应含 `total`、`pages`；顺序稳定。
 * 并发修改：GET 单条需求/成果返回 `ETag`；PUT/PATCH 必须带 `If-Match`，不一致返回 412，缺少返回 428。
+* 对接项目的推进、认领、指派为“比较并设置”：他人已先修改时返回 409，请重新获取后再操作。
 * 错误：所有 4xx/5xx 均为 `application/problem+json`（`type`、`title`、`status`、中文 `detail`，字段错误在 `errors`）。
 * 限流：按令牌（匿名按 IP）计数，超出返回 429 并带 `Retry-After`。
 """
@@ -91,9 +92,9 @@ def init_api(app) -> None:
     app.session_interface = _without_api_sessions(app.session_interface)
 
     api = Api(app)  # one per app: create_app may be called several times in one process (tests)
-    from app.api import contracts, docs, listings, matches, notifications, statistics
+    from app.api import contracts, deals, docs, inquiries, listings, matches, notifications, statistics
     app.register_blueprint(docs.bp)
-    for module in (listings, matches, statistics, contracts, notifications):
+    for module in (listings, matches, inquiries, deals, statistics, contracts, notifications):
         for blp in module.blueprints():
             csrf.exempt(blp)
             api.register_blueprint(blp)

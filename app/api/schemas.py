@@ -305,3 +305,35 @@ class SummaryOut(Schema):
     organizations = fields.Integer(required=True, metadata={"description": "已认证单位"})
     patents = fields.Integer(required=True, metadata={"description": "登记的专利"})
     need_budget_yuan = Money(required=True, metadata={"description": "已发布需求的预算合计（元）"})
+
+
+# --- shared by the transaction modules (inquiries, deals) ---
+
+def no_control_chars(value: str) -> None:
+    """As the pages' forms (app/forms_common.no_control_chars): line breaks and tabs only."""
+    if value and any(ord(c) < 32 and c not in "\r\n\t" for c in value):
+        raise ma.ValidationError("包含不允许的控制字符")
+
+
+def plain_text(max_len: int, min_len: int = 0, what: str = "", **kw):
+    """A free-text field: length in characters, no control characters; Chinese messages."""
+    if min_len:
+        length = validate.Length(min=min_len, max=max_len, error=f"{what}须为{min_len}到{max_len}个字")
+    else:
+        length = validate.Length(max=max_len, error=f"{what}不能超过{max_len}个字")
+    return fields.String(validate=[length, no_control_chars], **kw)
+
+
+class UserRef(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class ContactOut(Schema):
+    organization = fields.String(required=True)
+    contact_person = fields.String(required=True)
+    contact_phone = fields.String(required=True)
+
+
+def contact(org) -> dict:
+    return {"organization": org.name, "contact_person": org.contact_person or "", "contact_phone": org.contact_phone or ""}

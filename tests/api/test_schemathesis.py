@@ -45,7 +45,7 @@ def live(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "tests.api.live_server", "--dir", str(work), "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 480  # migrations, demo market and matching index; slow on a busy CI runner
         while not (work / "ready").exists():
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()

@@ -146,4 +146,12 @@ API = {
     "api_contracts.replace": "api_token",
     "api_contracts.register": "api_bureau", "api_contracts.return": "api_bureau",
     "api_contract_statistics.contracts": "api_bureau",
+    "api_inquiries.list": "api_token", "api_inquiries.create": "api_token", "api_inquiries.detail": "api_token",
+    "api_inquiries.reply": "api_token", "api_inquiries.accept": "api_token", "api_inquiries.decline": "api_token",
+    "api_inquiries.request_broker": "api_token", "api_inquiries.to_deal": "api_token",
+    "api_deals.list": "api_token", "api_deals.detail": "api_token", "api_deals.advance": "api_token",
+    "api_deals.terminate": "api_token", "api_deals.note": "api_token", "api_deals.follow_up": "api_token",
+    "api_deals.claim": "api_token", "api_deals.assign": "api_bureau",
+    "api_statistics.cockpit": "api_bureau", "api_statistics.targets": "api_bureau",
+    "api_statistics.indicators": "api_bureau",
 }
