@@ -3,6 +3,7 @@
     from matching import Matcher, Document, Hit, IndexFormatError
 """
 
+from . import semantic
 from .index import FORMAT_VERSION, KINDS, Config, Document, Hit, IndexFormatError, Matcher
 from .thesaurus import Thesaurus, default_thesaurus
 from .tokenize import Tokenizer, default_tokenizer

@@ -475,7 +475,7 @@ class Matcher:
         n = min(c.semantic_top, len(cand))
         if n < 2:
             return s
-        text = query if isinstance(query, str) else _semantic_text(query)
+        text = semantic.text_of("", [], query) if isinstance(query, str) else _semantic_text(query)
         qe = semantic.embed_query(text)
         if qe is None:
             return s
@@ -652,11 +652,11 @@ class Matcher:
         if not vec:
             return None
         vocab = self._vocab
-        terms = sorted(t for t in vec if t in vocab)
+        terms = sorted(vec.keys() & vocab.keys())
         if not terms:
             return None
-        cols = np.array([vocab[t] for t in terms], dtype=np.int64)
-        tf = np.array([vec[t] for t in terms], dtype=np.float64)
+        cols = np.fromiter(map(vocab.__getitem__, terms), dtype=np.int64, count=len(terms))
+        tf = np.fromiter(map(vec.__getitem__, terms), dtype=np.float64, count=len(terms))
         live = self._df[cols] > 0
         if not live.all():
             cols, tf = cols[live], tf[live]

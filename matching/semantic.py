@@ -120,6 +120,7 @@ def embed_passages(texts: list[str], batch: int = 32) -> np.ndarray:
 
 def embed_query(text: str) -> np.ndarray | None:
     m = _model()
+    text = text[: 4 * MAX_CHARS] if text else text  # callers pass text_of(...); never a 1 MB paste to the model
     if m is None or not text:
         return None
     with _LOCK:
