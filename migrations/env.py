@@ -66,6 +66,15 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# Indexes that exist on PostgreSQL only (migration 0008: partial indexes); autogenerate must not propose dropping
+# them there, nor creating them on SQLite.
+DATABASE_ONLY_INDEXES = {"ix_needs_public_published", "ix_achievements_public_published"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "index" and name in DATABASE_ONLY_INDEXES)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -94,6 +103,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 
