@@ -23,6 +23,7 @@ from app.notifications.models import Notification  # noqa: F401,E402
 from app.reference import Industry, Town  # noqa: F401
 from app.stats.models import (  # noqa: F401,E402
     BrokerStat,
+    ContractRollup,
     ContractStat,
     Indicator,
     IndicatorValue,

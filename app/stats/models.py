@@ -110,3 +110,23 @@ class IndicatorValue(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ContractRollup(db.Model):
+    """ContractStat summed once more, per (year, month, one dimension): the few hundred rows a year the cockpit
+    reads, so the page stays fast with millions of contracts. Filled by the same recompute."""
+
+    __tablename__ = "contract_rollups"
+    __table_args__ = (
+        Index("ix_contract_rollups_year_dim", "year", "dim", "month"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    dim: Mapped[str] = mapped_column(String(20))  # contract_type (every contract once), industry_code, …, flow
+    key: Mapped[str] = mapped_column(String(32), default="")
+    contract_count: Mapped[int] = mapped_column(Integer, default=0)
+    contract_amount_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    tech_amount_yuan: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -17,7 +17,7 @@ from app.deals.models import DEAL_SOURCES, Deal
 from app.extensions import db
 from app.listings.models import Achievement
 from app.reference import INDUSTRIES, ORG_KINDS, TOWNS
-from app.stats.models import ContractStat, Indicator, IndicatorValue, YearlyTarget
+from app.stats.models import ContractRollup, ContractStat, Indicator, IndicatorValue, YearlyTarget
 
 YI = 100_000_000  # 1亿元 in 元
 SELLER_KINDS = [("university", "高校"), ("institute", "科研院所"), ("enterprise", "企业"),
@@ -54,8 +54,9 @@ def recompute_contract_stats(commit: bool = True) -> int:
     """Replace the summary table from the registered contracts in one transaction. Idempotent; two concurrent
     runs cannot double-count (the table is locked on PostgreSQL; SQLite serialises writers). Returns rows."""
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE contract_stats IN EXCLUSIVE MODE"))
+        db.session.execute(text("LOCK TABLE contract_stats, contract_rollups IN EXCLUSIVE MODE"))
     db.session.execute(delete(ContractStat))
+    db.session.execute(delete(ContractRollup))
     frm, dims = _dimensions()
     keys = list(dims)
     agg = (frm.with_only_columns(*[dims[k].label(k) for k in keys],
@@ -65,10 +66,41 @@ def recompute_contract_stats(commit: bool = True) -> int:
            .group_by(*[dims[k] for k in keys]))
     cols = keys + ["contract_count", "contract_amount_yuan", "tech_amount_yuan"]
     db.session.execute(insert(ContractStat).from_select(cols, agg))
+    _rollup()
     n = db.session.scalar(select(func.count()).select_from(ContractStat)) or 0
     if commit:
         db.session.commit()
     return n
+
+
+ROLLUP_DIMS = ("contract_type", "industry_code", "town_code", "seller_kind", "source")
+SUMS = ("contract_count", "contract_amount_yuan", "tech_amount_yuan")
+
+
+def _rollup() -> None:
+    """ContractStat → ContractRollup: per (year, month) and one dimension at a time, plus the two flows."""
+    cols = ["year", "month", "dim", "key", *SUMS]
+    sums = [func.sum(getattr(ContractStat, c)) for c in SUMS]
+    for dim in ROLLUP_DIMS:
+        col = getattr(ContractStat, dim)
+        q = (select(ContractStat.year, ContractStat.month, literal(dim), col, *sums)
+             .group_by(ContractStat.year, ContractStat.month, col))
+        db.session.execute(insert(ContractRollup).from_select(cols, q))
+    for flow, cond in (("absorbed", ContractStat.buyer_in_county), ("supplied", ContractStat.seller_in_county)):
+        q = (select(ContractStat.year, ContractStat.month, literal("flow"), literal(flow), *sums)
+             .where(cond.is_(True)).group_by(ContractStat.year, ContractStat.month))
+        db.session.execute(insert(ContractRollup).from_select(cols, q))
+
+
+def _rolled(year: int, dim: str, by: str | None = None, key: str | None = None) -> list[dict]:
+    """Sums from the rollup for one year and dimension, grouped by `by` ("month" or "key") or in total."""
+    group = [getattr(ContractRollup, by)] if by else []
+    stmt = (select(*group, *[func.coalesce(func.sum(getattr(ContractRollup, c)), 0) for c in SUMS])
+            .where(ContractRollup.year == year, ContractRollup.dim == dim))
+    if key is not None:
+        stmt = stmt.where(ContractRollup.key == key)
+    rows = db.session.execute(stmt.group_by(*group).order_by(*group)).all()
+    return [{"key": r[0] if by else None, "count": int(r[-3]), "amount": int(r[-2]), "tech": int(r[-1])} for r in rows]
 
 
 # --- reading the summary ---
@@ -195,8 +227,9 @@ def year_series(until: int) -> list[dict]:
                            (2020, ind.value_2020, "规划预计数")):
             if v is not None:
                 out.append({"year": y, "amount": int(Decimal(v) * YI), "source": note})
-    rows = db.session.execute(select(ContractStat.year, func.sum(ContractStat.contract_amount_yuan))
-                              .group_by(ContractStat.year).order_by(ContractStat.year)).all()
+    rows = db.session.execute(select(ContractRollup.year, func.sum(ContractRollup.contract_amount_yuan))
+                              .where(ContractRollup.dim == "contract_type")
+                              .group_by(ContractRollup.year).order_by(ContractRollup.year)).all()
     registered = {int(y): int(a) for y, a in rows}
     # from the first year the platform registered contracts (years before it have no figures here, not zero)
     first = min(registered) if registered else until
@@ -208,19 +241,22 @@ def year_series(until: int) -> list[dict]:
 
 
 def cockpit(year: int, today: date) -> dict:
-    d = Drill(year=year)
-    t = totals(d)
+    """Everything the cockpit page shows, read from the rollup (a few hundred rows a year)."""
+    t = _rolled(year, "contract_type")[0]
+    t.pop("key")
     target, target_note = target_for(year)
-    by_month = {r["key"]: r for r in breakdown(d, "month")}
+    by_month = {r["key"]: r for r in _rolled(year, "contract_type", by="month")}
     months = [{"key": m, "count": by_month.get(m, {}).get("count", 0), "amount": by_month.get(m, {}).get("amount", 0),
                "tech": by_month.get(m, {}).get("tech", 0)} for m in range(1, 13)]
     flows = []
     for code, name in FLOWS:
-        flows.append({"key": code, "label": name, **totals(Drill(year=year, flow=code))})
+        row = _rolled(year, "flow", key=code)[0]
+        row.pop("key")
+        flows.append({"key": code, "label": name, **row})
     return {
         "year": year, "totals": t, "target": target, "target_note": target_note,
         "pace": pace(t["amount"], target, today, year), "months": months,
-        "breakdowns": {dim: [{**r, "label": LABELS[dim].get(r["key"], r["key"])} for r in breakdown(d, dim)]
+        "breakdowns": {dim: [{**r, "label": LABELS[dim].get(r["key"], r["key"])} for r in _rolled(year, dim, by="key")]
                        for dim in ("industry_code", "town_code", "contract_type", "seller_kind", "source")},
         "flows": flows, "series": year_series(max(year, today.year)),
     }
