@@ -10,5 +10,5 @@ from .tokenize import Tokenizer, default_tokenizer
 
 __all__ = [
     "Matcher", "Document", "Hit", "IndexFormatError", "Config", "Thesaurus", "Tokenizer",
-    "default_thesaurus", "default_tokenizer", "FORMAT_VERSION", "KINDS",
+    "default_thesaurus", "default_tokenizer", "FORMAT_VERSION", "KINDS", "semantic",
 ]

@@ -111,6 +111,11 @@ class Config:
         return dict(self.__dict__)
 
 
+#: 1 + ln(n) for small counts (sublinear tf), the same floats as computing it each time
+_NSUB = 256
+_SUBLINEAR = [0.0] + [1.0 + math.log(n) for n in range(1, _NSUB)]
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     sd = float(x.std())
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
@@ -216,25 +221,34 @@ class Matcher:
         tk = self.tokenizer
         fields = ((doc.title, c.title_weight), (" ".join(doc.keywords), c.keywords_weight),
                   (doc.description, c.description_weight))
+        sub = _SUBLINEAR
         for text, w in fields:
             if not text or w <= 0:
                 continue
-            for t, n in Counter(tk.features(text)).items():
-                vec[t] = vec.get(t, 0.0) + w * (1.0 + math.log(n))
+            counts = Counter(tk.features(text)).items()
+            if not vec:
+                vec = {t: w * (sub[n] if n < _NSUB else 1.0 + math.log(n)) for t, n in counts}
+                continue
+            get = vec.get
+            for t, n in counts:
+                vec[t] = get(t, 0.0) + w * (sub[n] if n < _NSUB else 1.0 + math.log(n))
         return vec
 
     def _doc_row(self, vec: dict[str, float], grow_vocab: bool = True) -> tuple[np.ndarray, np.ndarray]:
         vocab = self._vocab
-        cols = np.empty(len(vec), dtype=np.int32)
-        vals = np.empty(len(vec), dtype=np.float64)
-        for i, (t, v) in enumerate(vec.items()):
-            j = vocab.get(t)
-            if j is None:
-                j = len(self._features)
-                vocab[t] = j
-                self._features.append(t)
-            cols[i] = j
-            vals[i] = v
+        js = list(map(vocab.get, vec))
+        if None in js:  # new features
+            feats = self._features
+            for i, t in enumerate(vec):
+                if js[i] is None:
+                    j = vocab.get(t)  # the same feature cannot repeat within a vector, but stay safe
+                    if j is None:
+                        j = len(feats)
+                        vocab[t] = j
+                        feats.append(t)
+                    js[i] = j
+        cols = np.array(js, dtype=np.int32)
+        vals = np.fromiter(vec.values(), dtype=np.float64, count=len(vec))
         order = np.argsort(cols)
         cols, vals = cols[order], vals[order]
         vals /= np.sqrt(np.dot(vals, vals))
