@@ -16,6 +16,22 @@ def field_errors_to_form(form, err: DomainError) -> None:
         flash(err.message, "danger")
 
 
+def commit_or_show(form, call):
+    """Run a service call and commit. On a DomainError roll back and put its messages on the form (permission and
+    not-found errors go on to the error pages). Returns (result, True) or (None, False)."""
+    from app.extensions import db
+    try:
+        result = call()
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        if err.status_code in (403, 404):
+            raise
+        field_errors_to_form(form, err)
+        return None, False
+    return result, True
+
+
 def safe_next(default_endpoint: str = "home.index") -> str:
     target = request.args.get("next") or request.form.get("next") or ""
     parts = urlsplit(target)

@@ -5,12 +5,12 @@ from sqlalchemy import select
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization
-from app.errors import DomainError
 from app.extensions import db
 from app.targets import services
 from app.targets.forms import AgencyForm, IndustrializationForm, MajorPatentForm
 from app.targets.models import MajorPatentSelection, PatentIndustrialization, ServiceAgencyCertification
 from app.timeutil import local_today
+from app.web import commit_or_show
 
 bp = Blueprint("targets", __name__)
 
@@ -38,18 +38,6 @@ def _page(ind_form=None, agency_form=None, major_form=None, status=200):
         claims=services.unverified_claims()), status
 
 
-def _form_errors(form, err: DomainError | None = None) -> None:
-    if err is not None:
-        for name, message in err.field_errors.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = [*field.errors, message]
-        if not err.field_errors:
-            flash(err.message, "danger")
-    else:
-        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
-
-
 @bp.route("/bureau/targets")
 @login_required
 def index():
@@ -63,14 +51,9 @@ def industrialized():
     perm.require_bureau(current_user)
     form = IndustrializationForm()
     if form.validate_on_submit():
-        try:
-            rec = services.record_industrialization(current_user, form.patent_number.data, form.evidence.data,
-                                                    form.industrialized_on.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            _form_errors(form, err)
-        else:
+        rec, ok = commit_or_show(form, lambda: services.record_industrialization(
+            current_user, form.patent_number.data, form.evidence.data, form.industrialized_on.data))
+        if ok:
             flash(f"已登记专利 {rec.patent.number} 产业化", "success")
             return redirect(url_for("targets.index"))
     return _page(ind_form=form, status=200)
@@ -83,13 +66,9 @@ def agencies():
     form = AgencyForm()
     _agency_choices(form)
     if form.validate_on_submit():
-        try:
-            rec = services.certify_agency(current_user, form.organization_id.data, form.year.data, form.note.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            _form_errors(form, err)
-        else:
+        rec, ok = commit_or_show(form, lambda: services.certify_agency(
+            current_user, form.organization_id.data, form.year.data, form.note.data))
+        if ok:
             flash(f"已认定 {rec.organization.name} 为{rec.year}年度优秀科技服务机构", "success")
             return redirect(url_for("targets.index"))
     return _page(agency_form=form, status=200)
@@ -101,14 +80,9 @@ def major_patents():
     perm.require_bureau(current_user)
     form = MajorPatentForm()
     if form.validate_on_submit():
-        try:
-            rec = services.select_major_patent(current_user, form.patent_number.data, form.year.data,
-                                               form.citation.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            _form_errors(form, err)
-        else:
+        rec, ok = commit_or_show(form, lambda: services.select_major_patent(
+            current_user, form.patent_number.data, form.year.data, form.citation.data))
+        if ok:
             flash(f"专利 {rec.patent.number} 已入选{rec.year}年度重大贡献发明专利", "success")
             return redirect(url_for("targets.index"))
     return _page(major_form=form, status=200)
