@@ -1,6 +1,7 @@
 """永嘉科技大市场 — application factory."""
 import os
 from decimal import Decimal
+from pathlib import Path
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import event
@@ -18,7 +19,7 @@ def create_app(config_class: type | None = None) -> Flask:
     app.config.from_object(config_class)
     if hasattr(config_class, "check"):
         config_class.check()
-    app.instance_path and (BASE_DIR / "instance").mkdir(exist_ok=True)
+    Path(app.instance_path).mkdir(exist_ok=True)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)

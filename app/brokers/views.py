@@ -11,7 +11,7 @@ from app.deals import services as deals
 from app.errors import DomainError
 from app.extensions import db
 from app.reference import Industry
-from app.web import field_errors_to_form
+from app.web import commit_or_show, field_errors_to_form
 
 bp = Blueprint("brokers", __name__)
 
@@ -107,14 +107,7 @@ def certify(profile_id: int):
     form = CertifyForm()
     if not form.validate_on_submit():
         return _render_detail(p, certify_form=form)
-    try:
-        services.certify(current_user, p, form.certificate_no.data, form.level.data)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status_code in (403, 404):
-            raise
-        field_errors_to_form(form, err)
+    if not commit_or_show(form, lambda: services.certify(current_user, p, form.certificate_no.data, form.level.data))[1]:
         return _render_detail(p, certify_form=form)
     flash(f"已认证：{p.user.name}（证书编号{p.certificate_no}）", "success")
     return redirect(url_for("brokers.review_detail", profile_id=p.id))
@@ -128,14 +121,7 @@ def decline(profile_id: int):
     form = DeclineForm()
     if not form.validate_on_submit():
         return _render_detail(p, decline_form=form)
-    try:
-        services.decline(current_user, p, form.reason.data)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status_code in (403, 404):
-            raise
-        field_errors_to_form(form, err)
+    if not commit_or_show(form, lambda: services.decline(current_user, p, form.reason.data))[1]:
         return _render_detail(p, decline_form=form)
     flash(f"已不予认证：{p.user.name}", "success")
     return redirect(url_for("brokers.review"))
@@ -149,14 +135,7 @@ def add_training(profile_id: int):
     form = TrainingForm()
     if not form.validate_on_submit():
         return _render_detail(p, training_form=form)
-    try:
-        services.add_training(current_user, p, form.data)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status_code in (403, 404):
-            raise
-        field_errors_to_form(form, err)
+    if not commit_or_show(form, lambda: services.add_training(current_user, p, form.data))[1]:
         return _render_detail(p, training_form=form)
     flash("培训记录已添加", "success")
     return redirect(url_for("brokers.review_detail", profile_id=p.id))
