@@ -2,8 +2,6 @@
 route_policy.py; each is requested by every role against the demo market; no route answers 5xx; public pages are
 public, bureau pages refuse everyone else, signed-in pages send visitors to the login page; every form post without
 a CSRF token is refused; every HTML page carries the Content-Security-Policy."""
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from werkzeug.routing.converters import AnyConverter
@@ -141,9 +139,6 @@ def test_page_matrix(app, market):
                     problems.append(where + " — bureau route not refused")
                 if kind == "bureau" and role == "bureau" and method == "GET" and status not in (200, 302, 404):
                     problems.append(where + " — bureau cannot open its own page")
-                if role != "anonymous":
-                    # a refused or successful action must not leave the user logged out or the session broken
-                    pass
     assert problems == [], "\n".join(problems)
 
 
@@ -192,7 +187,3 @@ def test_api_matrix(app, market):
                     problems.append(where + " — bureau API not refused")
     assert problems == [], "\n".join(problems)
 
-
-def test_policy_file_is_documented():
-    text = Path(__file__).with_name("route_policy.py").read_text(encoding="utf-8")
-    assert "a route that is not listed here fails CI" in text
