@@ -65,7 +65,7 @@ def public_listings(kind: str, f: Filters, per_page: int = 20):
         stmt = stmt.where(money >= f.min_wan * 10_000)
     if f.max_wan is not None:
         stmt = stmt.where(money <= f.max_wan * 10_000)
-    cond = keyword_condition(model.search_text, f.q)
+    cond = keyword_condition(model.search_text, f.q, db.session.get_bind().dialect.name)
     if cond is not None:
         stmt = stmt.where(cond)
     order = {

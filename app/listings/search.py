@@ -1,13 +1,17 @@
 """Keyword search for Chinese text that behaves the same on SQLite and PostgreSQL.
 
-The query is cut into words with jieba; a listing matches when its search_text contains the whole query, or every
-word of it anywhere (球阀 finds 金属硬密封球阀; 阀门密封 finds a text with 阀门 … 密封). LIKE works on both databases.
+The query is cut into words with jieba; a listing matches when its search_text contains every word of it anywhere
+(球阀 finds 金属硬密封球阀; 阀门密封 finds a text with 阀门 … 密封; the whole query is then contained too, since
+each word is a piece of it). LIKE works on both databases. On PostgreSQL the words' character grams are also asked
+of the GIN index over yj_grams(search_text) (migration 0010), so the LIKEs only recheck candidates instead of
+scanning every listing.
 """
 import logging
 import re
 
 import jieba
-from sqlalchemy import and_, or_
+from sqlalchemy import Text, and_, cast, func
+from sqlalchemy.dialects import postgresql
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -34,11 +38,24 @@ def terms(query: str) -> list[str]:
     return out
 
 
-def keyword_condition(column, query: str):
-    """SQL condition for `column` (lower-cased text) matching `query`; None when the query has no words."""
+def grams(words: list[str]) -> list[str]:
+    """The character grams every text containing all `words` must have: the pairs of each word (a 1-character word:
+    itself), as yj_grams() makes them in migration 0010."""
+    out: list[str] = []
+    for w in words:
+        for g in ([w] if len(w) == 1 else [w[i:i + 2] for i in range(len(w) - 1)]):
+            if g not in out:
+                out.append(g)
+    return out
+
+
+def keyword_condition(column, query: str, dialect: str = "sqlite"):
+    """SQL condition for `column` (lower-cased search_text) matching `query`; None when the query has no words.
+    With dialect "postgresql" the condition also names the indexed grams, so the GIN index finds the candidates."""
     words = terms(query)
     if not words:
         return None
-    whole = (query or "").strip().lower()[:MAX_QUERY]
-    all_words = and_(*[column.like(f"%{_escape_like(w)}%", escape="\\") for w in words])
-    return or_(column.like(f"%{_escape_like(whole)}%", escape="\\"), all_words)
+    conds = [column.like(f"%{_escape_like(w)}%", escape="\\") for w in words]
+    if dialect == "postgresql":
+        conds.insert(0, func.yj_grams(column).op("@>")(cast(postgresql.array(grams(words)), postgresql.ARRAY(Text))))
+    return and_(*conds)
