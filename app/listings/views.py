@@ -54,13 +54,17 @@ def detail(kind: str, listing_id: int):
         events = db.session.scalars(select(ReviewEvent).where(
             ReviewEvent.listing_kind == kind, ReviewEvent.listing_id == listing.id).order_by(ReviewEvent.id)).all()
     from app.matches import services as matches
+    is_owner, is_bureau = perm.owns(current_user, listing), perm.is_bureau(current_user)
+    # Forms only for those who see them: building one puts a CSRF token in the session, and an anonymous visitor
+    # given a session cookie could no longer be served from the public page cache (app/pagecache.py).
     return render_template(
         "listings/detail.html", kind=kind, listing=listing, events=events, action_labels=ACTION_LABELS,
         show_suggestions=matches.can_see_matches(current_user, listing),
         suggestions=matches.suggestions(current_user, listing) if listing.status == "approved" else [],
-        is_owner=perm.owns(current_user, listing), is_bureau=perm.is_bureau(current_user),
-        show_confidential=perm.can_see_confidential(current_user, listing), action_form=ActionForm(),
-        patent_form=PatentForm() if kind == "achievement" else None, reject_form=RejectForm(),
+        is_owner=is_owner, is_bureau=is_bureau,
+        show_confidential=perm.can_see_confidential(current_user, listing),
+        patent_form=PatentForm() if kind == "achievement" and is_owner else None,
+        reject_form=RejectForm() if is_bureau else None,
     )
 
 

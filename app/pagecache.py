@@ -1,0 +1,219 @@
+"""Public page cache: anonymous visitors' GETs of the public pages are served from memory for a few seconds.
+
+Most of the market's traffic is anonymous browsing (home, browse with filters, search, listing detail) and every such
+visitor sees the same page for the same address. Rendering one costs 5–10 ms of CPU (queries, Jinja); a copy costs
+microseconds. This is what a reverse proxy's micro-cache would do, kept in the app so that invalidation is exact:
+
+* Only GET of the paths in CACHEABLE, only without a Cookie carrying the session and without Authorization, so a
+  signed-in user, a flashed message or a form with a CSRF token never comes from (or goes into) the cache.
+* Only 200 text/html answers that set no cookie are stored, at most PUBLIC_PAGE_CACHE_SECONDS old and within a byte
+  budget per process (least recently used out first).
+* Every commit that changes a table the public pages show (PUBLIC_TABLES) bumps a generation — in Redis when
+  REDIS_URL is set, else a file in the instance folder — and each process reads it at most every
+  PUBLIC_PAGE_CACHE_CHECK_SECONDS; a copy from an older generation is never served. Generation unreadable (Redis
+  down) → no cache, every request rendered as before.
+
+PUBLIC_PAGE_CACHE_SECONDS = 0 turns it off (the test configuration does, except in tests/test_pagecache.py).
+Answers carry `X-Page-Cache: hit` or `miss`.
+"""
+import logging
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+CACHEABLE = re.compile(r"^/(?:|needs|achievements|needs/\d+|achievements/\d+)$")
+# Tables whose rows the cached pages show: listings, their organizations, patents and the reference lists.
+PUBLIC_TABLES = frozenset({"needs", "achievements", "organizations", "patents",
+                           "industries", "towns"})
+REDIS_KEY = "yjtm:pagecache:generation"
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+class Generation:
+    """The shared generation number: Redis INCR when configured, else the mtime of a file every process can see."""
+
+    def __init__(self, redis_url: str | None, path: Path):
+        self.redis_url = redis_url
+        self.path = path
+        self._redis = None
+
+    def _client(self):
+        if self._redis is None:
+            import redis
+            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=0.2, socket_connect_timeout=0.2)
+        return self._redis
+
+    def read(self):
+        """The current generation, or None when it cannot be read (then nothing is served from the cache)."""
+        try:
+            if self.redis_url:
+                return int(self._client().get(REDIS_KEY) or 0)
+            return self.path.stat().st_mtime_ns if self.path.exists() else 0
+        except Exception:  # Redis down or the file unreadable: bypass the cache rather than serve stale pages
+            return None
+
+    def bump(self) -> None:
+        try:
+            if self.redis_url:
+                self._client().incr(REDIS_KEY)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.write_text(str(time.time_ns()))
+        except Exception:
+            # the TTL still bounds how long a changed page is served
+            log.warning("page cache generation could not be bumped", exc_info=True)
+
+
+class PublicPageCache:
+    """WSGI middleware in front of the Flask app (see the module docstring)."""
+
+    def __init__(self, wsgi_app, generation: Generation, ttl: float, check_every: float, max_bytes: int,
+                 session_cookie: str):
+        self.wsgi_app = wsgi_app
+        self.generation = generation
+        self.ttl = ttl
+        self.check_every = check_every
+        self.max_bytes = max_bytes
+        self.session_cookie = session_cookie + "="
+        self._entries: OrderedDict = OrderedDict()  # key -> (generation, stored_at, status, headers, body)
+        self._bytes = 0
+        self._gen = None
+        self._gen_read_at = float("-inf")
+        self._lock = threading.Lock()  # gthread workers share one cache per process
+
+    # -- the shared generation, read at most every check_every seconds ---------------------------------------------
+    def current_generation(self):
+        now = time.monotonic()
+        if now - self._gen_read_at >= self.check_every:
+            self._gen = self.generation.read()
+            self._gen_read_at = now
+        return self._gen
+
+    def cacheable(self, environ) -> bool:
+        return (environ.get("REQUEST_METHOD") == "GET"
+                and CACHEABLE.match(environ.get("PATH_INFO", "")) is not None
+                and "HTTP_AUTHORIZATION" not in environ
+                and self.session_cookie not in environ.get("HTTP_COOKIE", ""))
+
+    def __call__(self, environ, start_response):
+        if not self.cacheable(environ):
+            return self.wsgi_app(environ, start_response)
+        gen = self.current_generation()
+        if gen is None:
+            return self.wsgi_app(environ, start_response)
+        key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST", ""), environ.get("PATH_INFO", ""),
+               environ.get("QUERY_STRING", ""))
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and (entry[0] != gen or now - entry[1] > self.ttl):
+                self._drop(key)
+                entry = None
+            if entry is not None:
+                self._entries.move_to_end(key)
+        if entry is not None:
+            _, _, status, headers, body = entry
+            rid = environ.get("HTTP_X_REQUEST_ID", "")
+            if not REQUEST_ID.match(rid):
+                rid = uuid.uuid4().hex
+            start_response(status, headers + [("X-Page-Cache", "hit"), ("X-Request-ID", rid)])
+            return [body]
+        return self._render_and_store(environ, start_response, key, gen, now)
+
+    def _render_and_store(self, environ, start_response, key, gen, now):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            headers = list(headers) + [("X-Page-Cache", "miss")]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = self.wsgi_app(environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = captured.get("status", ""), captured.get("headers", [])
+        names = {k.lower(): v for k, v in headers}
+        if (status.startswith("200") and "set-cookie" not in names
+                and names.get("content-type", "").startswith("text/html")
+                and "no-store" not in names.get("cache-control", "") and len(body) <= self.max_bytes // 8):
+            stored = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
+            with self._lock:
+                self._drop(key)
+                self._entries[key] = (gen, now, status, stored, body)
+                self._bytes += len(body)
+                while self._bytes > self.max_bytes and self._entries:
+                    self._drop(next(iter(self._entries)))
+        return [body]
+
+    def _drop(self, key) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry[4])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+def init_app(app: Flask) -> None:
+    ttl = float(app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0))
+    _watch_commits()
+    if ttl <= 0:
+        return
+    generation = Generation(app.config.get("REDIS_URL"), Path(app.instance_path) / "pagecache.generation")
+    app.extensions["pagecache_generation"] = generation
+    cache = PublicPageCache(app.wsgi_app, generation, ttl=ttl,
+                            check_every=float(app.config.get("PUBLIC_PAGE_CACHE_CHECK_SECONDS", 1)),
+                            max_bytes=int(app.config.get("PUBLIC_PAGE_CACHE_MAX_BYTES", 32 * 1024 * 1024)),
+                            session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"))
+    app.extensions["pagecache"] = cache
+    app.wsgi_app = cache
+
+
+def _watch_commits() -> None:
+    """Session listeners, once per process: a commit that changed a PUBLIC_TABLES row bumps the current app's
+    generation (web requests, Celery tasks and CLI commands all commit inside an app context)."""
+    if getattr(_watch_commits, "installed", False):
+        return
+    _watch_commits.installed = True
+
+    @event.listens_for(Session, "after_flush")
+    def _after_flush(session, _ctx):
+        if session.info.get("pagecache_dirty"):
+            return
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if getattr(obj, "__tablename__", None) in PUBLIC_TABLES:
+                session.info["pagecache_dirty"] = True
+                return
+
+    @event.listens_for(Session, "after_commit")
+    def _after_commit(session):
+        if session.info.pop("pagecache_dirty", False) and has_app_context():
+            gen = current_app.extensions.get("pagecache_generation")
+            if gen is not None:
+                gen.bump()
+
+    @event.listens_for(Session, "after_rollback")
+    def _after_rollback(session):
+        # a rolled-back change never reached the pages; a later commit marks itself again
+        session.info.pop("pagecache_dirty", None)
+
+
+def bump() -> None:
+    """Invalidate every cached public page now (for changes made without the ORM)."""
+    gen = current_app.extensions.get("pagecache_generation")
+    if gen is not None:
+        gen.bump()

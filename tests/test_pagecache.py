@@ -1,0 +1,188 @@
+"""Public page cache (app/pagecache.py): anonymous copies are served, never stale after a change, never personal."""
+import time
+
+import pytest
+from flask import g
+from werkzeug.test import Client
+
+from app.pagecache import Generation, PublicPageCache
+from tests.conftest import login, make_listing, make_user
+
+
+@pytest.fixture
+def cached(app, tmp_path):
+    """The test app behind a cache of its own; commits bump this cache's generation (a file in tmp_path)."""
+    generation = Generation(None, tmp_path / "generation")
+    cache = PublicPageCache(app.wsgi_app, generation, ttl=30, check_every=0, max_bytes=8 * 1024 * 1024,
+                            session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"))
+    app.extensions["pagecache_generation"] = generation
+    try:
+        yield Client(cache), cache
+    finally:
+        del app.extensions["pagecache_generation"]
+
+
+def test_second_anonymous_visit_is_a_copy(cached):
+    client, _ = cached
+    make_listing("need", make_user("enterprise"), title="缓存测试需求甲")
+    first = client.get("/needs?sort=newest")
+    second = client.get("/needs?sort=newest")
+    assert first.headers["X-Page-Cache"] == "miss" and second.headers["X-Page-Cache"] == "hit"
+    assert second.get_data() == first.get_data() and "缓存测试需求甲" in second.get_data(as_text=True)
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert second.headers["X-Request-ID"] and second.headers["X-Request-ID"] != first.headers.get("X-Request-ID")
+    # another address is another page
+    assert client.get("/needs?sort=budget_desc").headers["X-Page-Cache"] == "miss"
+
+
+def test_public_pages_set_no_cookie_for_anonymous_visitors(cached):
+    """Otherwise nothing would ever be stored: a page that sets a cookie is personal."""
+    client, _ = cached
+    ent, uni = make_user("enterprise"), make_user("university")
+    need, ach = make_listing("need", ent), make_listing("achievement", uni)
+    for path in ("/", "/needs", "/achievements?q=阀门", f"/needs/{need.id}", f"/achievements/{ach.id}"):
+        r = client.get(path)
+        assert r.status_code == 200 and "Set-Cookie" not in r.headers, path
+        assert client.get(path).headers["X-Page-Cache"] == "hit", path
+
+
+def test_a_committed_change_is_seen_at_once(cached):
+    from app.extensions import db
+    client, _ = cached
+    ent = make_user("enterprise")
+    need = make_listing("need", ent, title="旧标题需求")
+    client.get(f"/needs/{need.id}")
+    client.get("/")
+    assert client.get(f"/needs/{need.id}").headers["X-Page-Cache"] == "hit"
+    need.title = "新标题需求"
+    db.session.commit()
+    r = client.get(f"/needs/{need.id}")
+    assert r.headers["X-Page-Cache"] == "miss" and "新标题需求" in r.get_data(as_text=True)
+    assert client.get("/").headers["X-Page-Cache"] == "miss"  # every page: the home page lists the newest too
+
+
+def test_rolled_back_or_unrelated_changes_keep_the_copies(cached):
+    from app.extensions import db
+    client, _ = cached
+    need = make_listing("need", make_user("enterprise"), title="不变的需求")
+    client.get(f"/needs/{need.id}")
+    need.title = "回滚的标题"
+    db.session.flush()
+    db.session.rollback()
+    make_user("broker")  # users are not shown on public pages
+    r = client.get(f"/needs/{need.id}")
+    assert r.headers["X-Page-Cache"] == "hit" and "不变的需求" in r.get_data(as_text=True)
+
+
+def test_signed_in_users_never_get_or_make_copies(app, cached):
+    client, cache = cached
+    ent = make_user("enterprise")
+    need = make_listing("need", ent, title="本单位的需求")
+    anon = client.get(f"/needs/{need.id}")
+    assert anon.headers["X-Page-Cache"] == "miss"
+    flask_client = app.test_client()
+    login(flask_client, ent)
+    cookie = flask_client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    client.set_cookie(cookie.key, cookie.value)
+    # tests push one app context around each test and Flask reuses it for requests: forget the user of the
+    # previous request as a new request context would
+    g.pop("_login_user", None)
+    mine = client.get(f"/needs/{need.id}")
+    assert "X-Page-Cache" not in mine.headers
+    assert "编辑" in mine.get_data(as_text=True) and "编辑" not in anon.get_data(as_text=True)
+    client.delete_cookie(cookie.key)
+    assert client.get(f"/needs/{need.id}").headers["X-Page-Cache"] == "hit"
+    assert client.get(f"/needs/{need.id}", headers={"Authorization": "Bearer x"}).headers.get("X-Page-Cache") is None
+
+
+# --- the middleware alone, on a tiny WSGI app ----------------------------------------------------------------------
+
+class Origin:
+    def __init__(self, status="200 OK", headers=(("Content-Type", "text/html; charset=utf-8"),), body=b"page"):
+        self.status, self.headers, self.body, self.calls = status, list(headers), body, 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        start_response(self.status, self.headers)
+        return [self.body + str(self.calls).encode()]
+
+
+def _cache(origin, tmp_path, **kw):
+    opts = {"ttl": 30, "check_every": 0, "max_bytes": 1024 * 1024, "session_cookie": "session", **kw}
+    return PublicPageCache(origin, Generation(None, tmp_path / "gen"), **opts)
+
+
+@pytest.mark.parametrize("status,headers", [
+    ("404 NOT FOUND", [("Content-Type", "text/html")]),
+    ("200 OK", [("Content-Type", "text/html"), ("Set-Cookie", "session=abc")]),
+    ("200 OK", [("Content-Type", "application/json")]),
+    ("200 OK", [("Content-Type", "text/html"), ("Cache-Control", "no-store")]),
+])
+def test_only_plain_public_html_is_stored(tmp_path, status, headers):
+    origin = Origin(status, headers)
+    c = Client(_cache(origin, tmp_path))
+    c.get("/needs")
+    c.get("/needs")
+    assert origin.calls == 2
+
+
+def test_only_public_paths_and_gets(tmp_path):
+    origin = Origin()
+    c = Client(_cache(origin, tmp_path))
+    for _ in range(2):
+        c.get("/needs/12")
+        c.get("/needs/12/edit")
+        c.get("/bureau/cockpit")
+        c.post("/needs")
+    assert origin.calls == 1 + 2 * 3
+    c.set_cookie("session", "xyz")
+    c.get("/needs")
+    c.get("/needs")
+    assert origin.calls == 1 + 2 * 3 + 2
+    c.set_cookie("theme", "dark")
+    c.delete_cookie("session")
+    c.get("/needs")
+    assert c.get("/needs").headers["X-Page-Cache"] == "hit"  # other cookies do not make a page personal
+
+
+def test_copies_expire_and_the_budget_evicts_the_oldest(tmp_path):
+    origin = Origin(body=b"x" * 100)
+    c = Client(_cache(origin, tmp_path, ttl=0.05))
+    c.get("/needs")
+    time.sleep(0.1)
+    assert c.get("/needs").headers["X-Page-Cache"] == "miss"
+
+    origin = Origin(body=b"x" * 300)
+    cache = _cache(origin, tmp_path, max_bytes=8 * 400)  # room for about 10 pages of ~300 bytes
+    c = Client(cache)
+    for i in range(1, 21):
+        c.get(f"/needs/{i}")
+    assert cache._bytes <= 8 * 400
+    assert c.get("/needs/20").headers["X-Page-Cache"] == "hit"
+    assert c.get("/needs/1").headers["X-Page-Cache"] == "miss"
+
+
+def test_unreadable_generation_means_no_cache(tmp_path):
+    origin = Origin()
+    cache = PublicPageCache(origin, Generation("redis://127.0.0.1:1/0", tmp_path / "gen"), ttl=30, check_every=0,
+                            max_bytes=1024 * 1024, session_cookie="session")
+    c = Client(cache)
+    r1, r2 = c.get("/needs"), c.get("/needs")
+    assert origin.calls == 2 and "X-Page-Cache" not in r2.headers and r1.get_data() != r2.get_data()
+
+
+def test_redis_generation_is_shared_by_processes(tmp_path):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_timeout=0.5).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis not running")
+    origin = Origin()
+    a = Client(PublicPageCache(origin, Generation(url, tmp_path / "a"), ttl=30, check_every=0,
+                               max_bytes=1024 * 1024, session_cookie="session"))
+    other_process = Generation(url, tmp_path / "b")
+    a.get("/needs")
+    assert a.get("/needs").headers["X-Page-Cache"] == "hit"
+    other_process.bump()
+    assert a.get("/needs").headers["X-Page-Cache"] == "miss"
