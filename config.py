@@ -44,6 +44,15 @@ class Config:
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") in ("1", "true", "yes")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@yjtm.example.cn")
     MATCHING_INDEX_PATH = os.environ.get("MATCHING_INDEX_PATH", str(BASE_DIR / "instance" / "matching.idx"))
+    # logs (app/ops/logs.py): one line per request and a request id on every record; json or text, to stderr
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_STDERR = True
+    # /readyz: seconds allowed to each check; a worker heartbeat older than WORKER_HEARTBEAT_MAX_AGE is stale
+    READYZ_TIMEOUT = float(os.environ.get("READYZ_TIMEOUT", "2"))
+    READYZ_REQUIRE_WORKER = os.environ.get("READYZ_REQUIRE_WORKER", "1") not in ("0", "false", "no")
+    WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("WORKER_HEARTBEAT_INTERVAL", "10"))
+    WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "60"))
     TESTING = False
 
 
@@ -62,9 +71,12 @@ class TestConfig(Config):
     MATCHING_INDEX_PATH = str(BASE_DIR / "instance" / f"matching-test-{os.getpid()}.idx")
     # hashing cost is not what tests measure
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # pytest collects log records itself (caplog); no handler of ours on the root logger
+    LOG_STDERR = False
 
 
 class ProductionConfig(Config):
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 

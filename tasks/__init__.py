@@ -44,6 +44,9 @@ def celery_init_app(app: Flask) -> Celery:
     })
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    if redis_url:  # a worker records itself in Redis for /readyz (app/ops)
+        from tasks.heartbeat import make_step
+        celery_app.steps["consumer"].add(make_step(app))
     # import the task modules so their shared tasks are registered with this app
     from tasks import brokers, matching, periodic, reports, stats  # noqa: F401
     return celery_app

@@ -27,6 +27,8 @@ PAGES = {
     "events.detail": ("public", "tests/events/test_events.py"),
     "calls.index": ("public", "tests/calls/test_calls.py"),
     "calls.detail": ("public", "tests/calls/test_calls.py"),
+    "ops.healthz": ("public", "tests/ops/test_probes.py"),
+    "ops.readyz": ("public", "tests/ops/test_probes.py"),
     "accounts.login": ("guest", "tests/accounts/test_accounts.py"),
     "accounts.register": ("guest", "tests/accounts/test_accounts.py"),
     "accounts.logout": ("any", "tests/accounts/test_accounts.py"),
