@@ -86,7 +86,7 @@ def create_app(config_class: type | None = None) -> Flask:
     from app import security
     security.init_app(app)
     from app import ops
-    ops.init_app(app)  # /healthz, /readyz, request ids and JSON logs
+    ops.init_app(app)  # /healthz, /readyz, request ids and JSON logs, `flask ops backup|restore`
     _register_filters(app)
     _register_errors(app)
     return app
