@@ -53,6 +53,9 @@ class Config:
     READYZ_REQUIRE_WORKER = os.environ.get("READYZ_REQUIRE_WORKER", "1") not in ("0", "false", "no")
     WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("WORKER_HEARTBEAT_INTERVAL", "10"))
     WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "60"))
+    # anonymous GETs of the public pages served from memory for this many seconds (app/pagecache.py; 0 = off)
+    PUBLIC_PAGE_CACHE_SECONDS = float(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "30"))
+    PUBLIC_PAGE_CACHE_MAX_BYTES = int(os.environ.get("PUBLIC_PAGE_CACHE_MAX_BYTES", str(32 * 1024 * 1024)))
     TESTING = False
 
 
@@ -68,6 +71,7 @@ class TestConfig(Config):
         os.environ.get("TEST_DATABASE_URL"), f"sqlite:///{BASE_DIR / 'instance' / f'test-{os.getpid()}.sqlite3'}"
     )
     REDIS_URL = None
+    PUBLIC_PAGE_CACHE_SECONDS = 0  # tests see every change at once; tests/test_pagecache.py turns it on
     MATCHING_INDEX_PATH = str(BASE_DIR / "instance" / f"matching-test-{os.getpid()}.idx")
     # hashing cost is not what tests measure
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

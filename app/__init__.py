@@ -87,6 +87,8 @@ def create_app(config_class: type | None = None) -> Flask:
     security.init_app(app)
     from app import ops
     ops.init_app(app)  # /healthz, /readyz, request ids and JSON logs, `flask ops backup|restore`
+    from app import pagecache
+    pagecache.init_app(app)  # last: it wraps the whole WSGI app
     _register_filters(app)
     _register_errors(app)
     return app

@@ -28,6 +28,8 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.ops.logs import _SANE_ID, access_log, request_id_var
+
 log = logging.getLogger(__name__)
 
 CACHEABLE = re.compile(r"^/(?:|needs|achievements|needs/\d+|achievements/\d+)$")
@@ -35,7 +37,6 @@ CACHEABLE = re.compile(r"^/(?:|needs|achievements|needs/\d+|achievements/\d+)$")
 PUBLIC_TABLES = frozenset({"needs", "achievements", "organizations", "patents",
                            "industries", "towns"})
 REDIS_KEY = "yjtm:pagecache:generation"
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
 class Generation:
@@ -85,6 +86,7 @@ class PublicPageCache:
         self.max_bytes = max_bytes
         self.session_cookie = session_cookie + "="
         self._entries: OrderedDict = OrderedDict()  # key -> (generation, stored_at, status, headers, body)
+        self.values: dict = {}  # memo(): name -> (generation, stored_at, value)
         self._bytes = 0
         self._gen = None
         self._gen_read_at = float("-inf")
@@ -123,11 +125,28 @@ class PublicPageCache:
         if entry is not None:
             _, _, status, headers, body = entry
             rid = environ.get("HTTP_X_REQUEST_ID", "")
-            if not REQUEST_ID.match(rid):
+            if not _SANE_ID.fullmatch(rid):
                 rid = uuid.uuid4().hex
             start_response(status, headers + [("X-Page-Cache", "hit"), ("X-Request-ID", rid)])
+            self._log_hit(environ, status, rid, now)
             return [body]
         return self._render_and_store(environ, start_response, key, gen, now)
+
+    @staticmethod
+    def _log_hit(environ, status: str, rid: str, started: float) -> None:
+        """The same access line as a rendered request (app/ops/logs.py), marked as served from the cache."""
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        code = int(status[:3])
+        ms = round((time.monotonic() - started) * 1000, 1)
+        path = environ.get("PATH_INFO", "")
+        fields = {"method": "GET", "path": path, "status": code, "duration_ms": ms, "user_id": None,
+                  "remote_addr": environ.get("REMOTE_ADDR"), "cache": "hit"}
+        token = request_id_var.set(rid)
+        try:
+            access_log.info("GET %s %s %sms (cache)", path, code, ms, extra={"fields": fields})
+        finally:
+            request_id_var.reset(token)
 
     def _render_and_store(self, environ, start_response, key, gen, now):
         captured = {}
@@ -217,3 +236,22 @@ def bump() -> None:
     gen = current_app.extensions.get("pagecache_generation")
     if gen is not None:
         gen.bump()
+
+
+
+def memo(name: str, compute):
+    """A value every visitor sees alike (plain data, no ORM objects), kept per process while the public generation
+    is unchanged and at most PUBLIC_PAGE_CACHE_SECONDS; computed every time when the cache is off."""
+    cache = current_app.extensions.get("pagecache")
+    if cache is None:
+        return compute()
+    gen = cache.current_generation()
+    if gen is None:
+        return compute()
+    now = time.monotonic()
+    hit = cache.values.get(name)
+    if hit is not None and hit[0] == gen and now - hit[1] <= cache.ttl:
+        return hit[2]
+    value = compute()
+    cache.values[name] = (gen, now, value)
+    return value

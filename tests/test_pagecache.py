@@ -186,3 +186,39 @@ def test_redis_generation_is_shared_by_processes(tmp_path):
     assert a.get("/needs").headers["X-Page-Cache"] == "hit"
     other_process.bump()
     assert a.get("/needs").headers["X-Page-Cache"] == "miss"
+
+
+def test_a_copy_is_logged_like_a_rendered_page(cached, caplog):
+    import logging
+    client, _ = cached
+    client.get("/needs")
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        r = client.get("/needs", headers={"X-Request-ID": "trace-123"})
+    assert r.headers["X-Page-Cache"] == "hit" and r.headers["X-Request-ID"] == "trace-123"
+    hits = [rec for rec in caplog.records if rec.name == "app.access" and rec.fields.get("cache") == "hit"]
+    assert len(hits) == 1
+    assert hits[0].request_id == "trace-123"
+    assert hits[0].fields["path"] == "/needs" and hits[0].fields["status"] == 200
+    bad = client.get("/needs", headers={"X-Request-ID": "bad id <x>"}).headers["X-Request-ID"]
+    assert bad != "bad id <x>" and " " not in bad
+
+
+def test_memo_keeps_a_value_until_a_public_change(app, cached):
+    from app import pagecache
+    from app.extensions import db
+    _, cache = cached
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+    app.extensions["pagecache"] = cache
+    try:
+        assert pagecache.memo("figures", compute) == 1
+        assert pagecache.memo("figures", compute) == 1
+        make_listing("need", make_user("enterprise"))  # commits a public change
+        db.session.commit()
+        assert pagecache.memo("figures", compute) == 2
+    finally:
+        del app.extensions["pagecache"]
+    assert pagecache.memo("figures", compute) == 3  # cache off: computed every time

@@ -1,11 +1,13 @@
 """Pages for needs and achievements. One set of view functions serves both kinds (URL prefix picks the kind)."""
 import uuid
+from typing import NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import pagecache
 from app.accounts import permissions as perm
 from app.errors import DomainError, InvalidTransition
 from app.extensions import db
@@ -22,12 +24,22 @@ PREFIX = {"need": "needs", "achievement": "achievements"}
 FORMS = {"need": NeedForm, "achievement": AchievementForm}
 
 
-def _refs():
+class Ref(NamedTuple):
+    code: str
+    name: str
+
+
+def _reference_lists() -> dict:
     return {
-        "industries": db.session.scalars(select(Industry).order_by(Industry.sort_order)).all(),
-        "towns": db.session.scalars(select(Town).order_by(Town.sort_order)).all(),
-        "maturities": MATURITIES, "transfer_modes": TRANSFER_MODES, "cooperation_modes": COOPERATION_MODES,
+        "industries": [Ref(i.code, i.name) for i in db.session.scalars(select(Industry).order_by(Industry.sort_order))],
+        "towns": [Ref(t.code, t.name) for t in db.session.scalars(select(Town).order_by(Town.sort_order))],
     }
+
+
+def _refs():
+    # the same lists on every browse page and form: kept until a reference table changes (app/pagecache.py)
+    return {**pagecache.memo("reference_lists", _reference_lists),
+            "maturities": MATURITIES, "transfer_modes": TRANSFER_MODES, "cooperation_modes": COOPERATION_MODES}
 
 
 def _form(kind: str, **kw):
