@@ -135,11 +135,14 @@ def configure_logging(fmt: str, level: str | int = "INFO", stream_handler: loggi
     for h in list(root.handlers):
         if getattr(h, "_yjtm", False):
             root.removeHandler(h)
+    level = level.upper() if isinstance(level, str) else level
     handler = stream_handler or _StderrHandler()
     handler._yjtm = True
     handler.setFormatter(make_formatter(fmt))
+    # on the handler too: records that propagate from a logger set lower (jieba logs DEBUG) stop here
+    handler.setLevel(level)
     root.addHandler(handler)
-    root.setLevel(level.upper() if isinstance(level, str) else level)
+    root.setLevel(level)
 
 
 # -- requests ------------------------------------------------------------------------------------------------------

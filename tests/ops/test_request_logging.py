@@ -175,6 +175,9 @@ def test_configured_handler_writes_one_line_per_request(own_app, root_logging, f
     logs.configure_logging(fmt, "INFO", logging.StreamHandler(buf))
     logs.configure_logging(fmt, "INFO", logging.StreamHandler(buf))  # idempotent: still one handler of ours
     assert sum(1 for h in logging.getLogger().handlers if getattr(h, "_yjtm", False)) == 1
+    chatty = logging.getLogger("tests.chatty_library")
+    chatty.setLevel(logging.DEBUG)  # as jieba does; its DEBUG records must not reach our INFO handler
+    chatty.debug("noise")
     resp = own_app.test_client().get("/_test/log", headers={"X-Request-ID": "abc-42"})
     assert resp.status_code == 200
     lines = buf.getvalue().splitlines()
