@@ -25,7 +25,7 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
 	@echo "永嘉科技大市场: http://127.0.0.1:$(PORT)"
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - "app:create_app()"
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) "app:create_app()"
 
 test: install chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

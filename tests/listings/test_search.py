@@ -121,3 +121,35 @@ def test_postgres_search_uses_the_gram_index(app, corpus):
     db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: make the planner show its hand
     plan = "\n".join(r[0] for r in db.session.execute(text("EXPLAIN " + sql)))
     assert "ix_achievements_search_grams" in plan, plan
+
+
+@pytest.mark.parametrize("sort", ["newest", "budget_desc", "budget_asc", "deadline"])
+def test_id_first_pages_equal_one_plain_query(app, sort):
+    """IdFirstPagination (ids first, then rows) gives the same pages, in the same order, and the same count as one
+    SELECT … ORDER BY … LIMIT … OFFSET over the same filters."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.listings.models import Need
+    from app.listings.queries import Filters, public_listings
+    ent = make_user("enterprise")
+    for i in range(27):
+        make_listing("need", ent, title=f"分页需求{i}", industry_code="pump_valve" if i % 3 else "fashion",
+                     budget_yuan=None if i % 5 == 0 else (i % 4) * 100_000,  # ties and 面议 on purpose
+                     deadline=None if i % 4 == 0 else date(2027, 1, 1) + timedelta(days=i % 6))
+    make_listing("need", ent, status="draft", title="分页草稿", industry_code="pump_valve")
+    order = {
+        "newest": [], "budget_desc": [Need.budget_yuan.desc().nulls_last()],
+        "budget_asc": [Need.budget_yuan.asc().nulls_last()], "deadline": [Need.deadline.asc().nulls_last()],
+    }[sort] + [Need.published_at.desc(), Need.id.desc()]
+    where = [Need.status == "approved", Need.hidden_stale_at.is_(None), Need.industry_code == "pump_valve"]
+    expected_total = db.session.scalar(select(func.count()).select_from(Need).where(*where))
+    assert expected_total == 18
+    for page in (1, 2, 3):
+        p = public_listings("need", Filters(industry="pump_valve", sort=sort, page=page), per_page=7)
+        plain = db.session.scalars(select(Need.id).where(*where).order_by(*order).limit(7).offset((page - 1) * 7))
+        assert [n.id for n in p.items] == list(plain)
+        assert p.total == expected_total and p.pages == 3
+        assert all(n.organization is not None for n in p.items)
