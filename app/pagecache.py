@@ -17,6 +17,7 @@ PUBLIC_PAGE_CACHE_SECONDS = 0 turns it off (the test configuration does, except 
 Answers carry `X-Page-Cache: hit` or `miss`.
 """
 import logging
+import os
 import re
 import threading
 import time
@@ -33,18 +34,22 @@ from app.ops.logs import _SANE_ID, access_log, request_id_var
 log = logging.getLogger(__name__)
 
 CACHEABLE = re.compile(r"^/(?:|needs|achievements|needs/\d+|achievements/\d+)$")
-# Tables whose rows the cached pages show: listings, their organizations, patents and the reference lists.
-PUBLIC_TABLES = frozenset({"needs", "achievements", "organizations", "patents",
-                           "industries", "towns"})
-REDIS_KEY = "yjtm:pagecache:generation"
+# Generations and the tables whose committed changes bump them. "public": what the cached pages show (listings,
+# their organizations, patents, the reference lists). "stats": what the cockpit's figures are made of (summary
+# tables, targets, the plan's indicators); the recompute writes with bulk statements and marks it itself (mark()).
+WATCHED = {
+    "public": frozenset({"needs", "achievements", "organizations", "patents", "industries", "towns"}),
+    "stats": frozenset({"contract_stats", "contract_rollups", "yearly_targets", "indicators", "indicator_values"}),
+}
 
 
 class Generation:
-    """The shared generation number: Redis INCR when configured, else the mtime of a file every process can see."""
+    """The shared generation: Redis INCR when configured, else the content of a file every process can see."""
 
-    def __init__(self, redis_url: str | None, path: Path):
+    def __init__(self, redis_url: str | None, path: Path, name: str = "public"):
         self.redis_url = redis_url
         self.path = path
+        self.key = f"yjtm:pagecache:{name}"
         self._redis = None
 
     def _client(self):
@@ -57,18 +62,21 @@ class Generation:
         """The current generation, or None when it cannot be read (then nothing is served from the cache)."""
         try:
             if self.redis_url:
-                return int(self._client().get(REDIS_KEY) or 0)
-            return self.path.stat().st_mtime_ns if self.path.exists() else 0
+                return int(self._client().get(self.key) or 0)
+            return self.path.read_text() if self.path.exists() else "0"
         except Exception:  # Redis down or the file unreadable: bypass the cache rather than serve stale pages
             return None
 
     def bump(self) -> None:
         try:
             if self.redis_url:
-                self._client().incr(REDIS_KEY)
+                self._client().incr(self.key)
             else:
+                # a value no other bump writes (mtimes can repeat within a clock tick), replaced atomically
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.path.write_text(str(time.time_ns()))
+                tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+                tmp.write_text(f"{time.time_ns()}-{os.getpid()}-{threading.get_ident()}")
+                os.replace(tmp, self.path)
         except Exception:
             # the TTL still bounds how long a changed page is served
             log.warning("page cache generation could not be bumped", exc_info=True)
@@ -78,9 +86,9 @@ class PublicPageCache:
     """WSGI middleware in front of the Flask app (see the module docstring)."""
 
     def __init__(self, wsgi_app, generation: Generation, ttl: float, check_every: float, max_bytes: int,
-                 session_cookie: str):
+                 session_cookie: str, others: dict[str, Generation] | None = None):
         self.wsgi_app = wsgi_app
-        self.generation = generation
+        self.generations = {"public": generation, **(others or {})}
         self.ttl = ttl
         self.check_every = check_every
         self.max_bytes = max_bytes
@@ -88,17 +96,17 @@ class PublicPageCache:
         self._entries: OrderedDict = OrderedDict()  # key -> (generation, stored_at, status, headers, body)
         self.values: dict = {}  # memo(): name -> (generation, stored_at, value)
         self._bytes = 0
-        self._gen = None
-        self._gen_read_at = float("-inf")
+        self._gen_read: dict[str, tuple] = {}  # name -> (value, read_at)
         self._lock = threading.Lock()  # gthread workers share one cache per process
 
-    # -- the shared generation, read at most every check_every seconds ---------------------------------------------
-    def current_generation(self):
+    # -- the shared generations, each read at most every check_every seconds ---------------------------------------
+    def current_generation(self, name: str = "public"):
         now = time.monotonic()
-        if now - self._gen_read_at >= self.check_every:
-            self._gen = self.generation.read()
-            self._gen_read_at = now
-        return self._gen
+        value, read_at = self._gen_read.get(name, (None, float("-inf")))
+        if now - read_at >= self.check_every:
+            value = self.generations[name].read()
+            self._gen_read[name] = (value, now)
+        return value
 
     def cacheable(self, environ) -> bool:
         return (environ.get("REQUEST_METHOD") == "GET"
@@ -192,38 +200,45 @@ def init_app(app: Flask) -> None:
     _watch_commits()
     if ttl <= 0:
         return
-    generation = Generation(app.config.get("REDIS_URL"), Path(app.instance_path) / "pagecache.generation")
-    app.extensions["pagecache_generation"] = generation
-    cache = PublicPageCache(app.wsgi_app, generation, ttl=ttl,
+    generations = {name: Generation(app.config.get("REDIS_URL"), Path(app.instance_path) / f"pagecache.{name}", name)
+                   for name in WATCHED}
+    app.extensions["pagecache_generations"] = generations
+    cache = PublicPageCache(app.wsgi_app, generations["public"], ttl=ttl,
                             check_every=float(app.config.get("PUBLIC_PAGE_CACHE_CHECK_SECONDS", 1)),
                             max_bytes=int(app.config.get("PUBLIC_PAGE_CACHE_MAX_BYTES", 32 * 1024 * 1024)),
-                            session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"))
+                            session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"),
+                            others={k: v for k, v in generations.items() if k != "public"})
     app.extensions["pagecache"] = cache
     app.wsgi_app = cache
 
 
+def mark(session, name: str) -> None:
+    """Bump generation `name` when this session commits (for changes the ORM does not see: bulk statements)."""
+    session.info.setdefault("pagecache_dirty", set()).add(name)
+
+
 def _watch_commits() -> None:
-    """Session listeners, once per process: a commit that changed a PUBLIC_TABLES row bumps the current app's
-    generation (web requests, Celery tasks and CLI commands all commit inside an app context)."""
+    """Session listeners, once per process: a commit that changed a row of a WATCHED table bumps that generation of
+    the current app (web requests, Celery tasks and CLI commands all commit inside an app context)."""
     if getattr(_watch_commits, "installed", False):
         return
     _watch_commits.installed = True
 
     @event.listens_for(Session, "after_flush")
     def _after_flush(session, _ctx):
-        if session.info.get("pagecache_dirty"):
-            return
-        for obj in (*session.new, *session.dirty, *session.deleted):
-            if getattr(obj, "__tablename__", None) in PUBLIC_TABLES:
-                session.info["pagecache_dirty"] = True
-                return
+        tables = {getattr(obj, "__tablename__", None) for obj in (*session.new, *session.dirty, *session.deleted)}
+        for name, watched in WATCHED.items():
+            if not tables.isdisjoint(watched):
+                mark(session, name)
 
     @event.listens_for(Session, "after_commit")
     def _after_commit(session):
-        if session.info.pop("pagecache_dirty", False) and has_app_context():
-            gen = current_app.extensions.get("pagecache_generation")
-            if gen is not None:
-                gen.bump()
+        dirty = session.info.pop("pagecache_dirty", None)
+        if dirty and has_app_context():
+            generations = current_app.extensions.get("pagecache_generations", {})
+            for name in dirty:
+                if name in generations:
+                    generations[name].bump()
 
     @event.listens_for(Session, "after_rollback")
     def _after_rollback(session):
@@ -231,27 +246,31 @@ def _watch_commits() -> None:
         session.info.pop("pagecache_dirty", None)
 
 
-def bump() -> None:
-    """Invalidate every cached public page now (for changes made without the ORM)."""
-    gen = current_app.extensions.get("pagecache_generation")
+def bump(name: str = "public") -> None:
+    """Invalidate now everything kept under generation `name` (for changes made without the ORM or a session)."""
+    gen = current_app.extensions.get("pagecache_generations", {}).get(name)
     if gen is not None:
         gen.bump()
 
 
+MEMO_MAX = 256
 
-def memo(name: str, compute):
-    """A value every visitor sees alike (plain data, no ORM objects), kept per process while the public generation
-    is unchanged and at most PUBLIC_PAGE_CACHE_SECONDS; computed every time when the cache is off."""
+
+def memo(name: str, compute, generation: str = "public"):
+    """A value every user sees alike (plain data, no ORM objects), kept per process while `generation` is unchanged
+    and at most PUBLIC_PAGE_CACHE_SECONDS; computed every time when the cache is off."""
     cache = current_app.extensions.get("pagecache")
     if cache is None:
         return compute()
-    gen = cache.current_generation()
+    gen = cache.current_generation(generation)
     if gen is None:
         return compute()
     now = time.monotonic()
     hit = cache.values.get(name)
-    if hit is not None and hit[0] == gen and now - hit[1] <= cache.ttl:
+    if hit is not None and hit[0] == (generation, gen) and now - hit[1] <= cache.ttl:
         return hit[2]
     value = compute()
-    cache.values[name] = (gen, now, value)
+    if len(cache.values) >= MEMO_MAX:
+        cache.values.clear()
+    cache.values[name] = ((generation, gen), now, value)
     return value

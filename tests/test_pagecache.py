@@ -14,12 +14,14 @@ def cached(app, tmp_path):
     """The test app behind a cache of its own; commits bump this cache's generation (a file in tmp_path)."""
     generation = Generation(None, tmp_path / "generation")
     cache = PublicPageCache(app.wsgi_app, generation, ttl=30, check_every=0, max_bytes=8 * 1024 * 1024,
-                            session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"))
-    app.extensions["pagecache_generation"] = generation
+                            session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"),
+                            others={"stats": Generation(None, tmp_path / "stats", "stats")})
+    app.extensions["pagecache_generations"] = {"public": generation,
+                                               "stats": Generation(None, tmp_path / "stats", "stats")}
     try:
         yield Client(cache), cache
     finally:
-        del app.extensions["pagecache_generation"]
+        del app.extensions["pagecache_generations"]
 
 
 def test_second_anonymous_visit_is_a_copy(cached):
@@ -216,9 +218,61 @@ def test_memo_keeps_a_value_until_a_public_change(app, cached):
     try:
         assert pagecache.memo("figures", compute) == 1
         assert pagecache.memo("figures", compute) == 1
-        make_listing("need", make_user("enterprise"))  # commits a public change
-        db.session.commit()
+        make_listing("need", make_user("enterprise"))
+        db.session.commit()  # a public change
         assert pagecache.memo("figures", compute) == 2
     finally:
         del app.extensions["pagecache"]
     assert pagecache.memo("figures", compute) == 3  # cache off: computed every time
+
+
+def test_cockpit_figures_are_kept_until_a_recompute_or_a_target_changes(app, cached):
+    """memo(generation="stats"): the cockpit's figures come from one computation until the summary is recomputed
+    (bulk statements, marked by the recompute) or a yearly target is edited."""
+    from app import pagecache
+    from app.extensions import db
+    from app.stats import services
+    from app.stats.models import YearlyTarget
+    _, cache = cached
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return services.target_for(2031)[0]
+    app.extensions["pagecache"] = cache
+    try:
+        first = pagecache.memo("cockpit-test", compute, generation="stats")
+        assert pagecache.memo("cockpit-test", compute, generation="stats") == first and len(calls) == 1
+        make_listing("need", make_user("enterprise"))  # a public change does not touch the figures
+        db.session.commit()
+        assert pagecache.memo("cockpit-test", compute, generation="stats") == first and len(calls) == 1
+        services.recompute_contract_stats()
+        pagecache.memo("cockpit-test", compute, generation="stats")
+        assert len(calls) == 2
+        db.session.add(YearlyTarget(year=2031, contract_volume_yuan=first + 1))
+        db.session.commit()
+        assert pagecache.memo("cockpit-test", compute, generation="stats") == first + 1 and len(calls) == 3
+    finally:
+        del app.extensions["pagecache"]
+
+
+def test_api_list_pages_are_kept_per_public_generation(app, cached):
+    """The API's public list is dumped once per public change; every call still passes the token checks."""
+    from app.extensions import db
+    _, cache = cached
+    client = app.test_client()
+    ent = make_user("enterprise")
+    make_listing("need", ent, title="接口缓存需求一")
+    app.extensions["pagecache"] = cache
+    try:
+        first = client.get("/api/v1/needs?per_page=5").get_json()
+        assert client.get("/api/v1/needs?per_page=5").get_json() == first
+        assert first["items"][0]["title"] == "接口缓存需求一"
+        bad = client.get("/api/v1/needs?per_page=5", headers={"Authorization": "Bearer yjtm_not-a-real-token-000000"})
+        assert bad.status_code == 401  # a kept page is never a way around the token checks
+        make_listing("need", ent, title="接口缓存需求二")
+        db.session.commit()
+        second = client.get("/api/v1/needs?per_page=5").get_json()
+        assert second["total"] == first["total"] + 1 and second["items"][0]["title"] == "接口缓存需求二"
+    finally:
+        del app.extensions["pagecache"]

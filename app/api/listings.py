@@ -1,11 +1,11 @@
 """Needs and achievements through the API: the same queries and services as the pages (app/listings)."""
 from datetime import date
 
-from flask import g
+from flask import g, jsonify
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from app import signals
+from app import pagecache, signals
 from app.accounts import permissions as perm
 from app.api import schemas as s
 from app.api.auth import optional_token, require_bureau_token, require_token, user
@@ -94,6 +94,8 @@ def _make(kind: str) -> Blueprint:
     blp = Blueprint("api_" + k["prefix"], __name__ + "." + kind, url_prefix=f"/api/v1/{k['prefix']}",
                     description=f"{label}：公开浏览与检索；发布单位创建、修改、提交、撤回；科技局审核")
 
+    page_schema = k["page"]()
+
     @blp.route("", endpoint="list", methods=["GET"])
     @blp.doc(summary=f"已发布的{label}（筛选条件、排序和中文关键词检索与网页相同）")
     @optional_token
@@ -104,7 +106,11 @@ def _make(kind: str) -> Blueprint:
                             transfer_mode=extra.get("transfer_mode", ""),
                             cooperation_mode=extra.get("cooperation_mode", ""), min_wan=min, max_wan=max,
                             sort=sort, page=page)
-        return page_dump(queries.public_listings(kind, f, per_page=per_page), per_page)
+        # Public listings are the same for every caller: the dumped page is kept until a public change
+        # (app/pagecache.memo); the token, its rate limit and the 401s are still checked per request.
+        dumped = pagecache.memo(f"api:{kind}:{f!r}:{per_page}", lambda: page_schema.dump(
+            page_dump(queries.public_listings(kind, f, per_page=per_page), per_page)))
+        return jsonify(dumped)
 
     @blp.route("", endpoint="create", methods=["POST"])
     @blp.doc(summary=f"发布{label}（草稿；submit=true 时同时提交审核）")

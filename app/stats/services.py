@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Integer, and_, case, cast, delete, extract, func, insert, literal, select, text
 from sqlalchemy.orm import aliased
 
+from app import pagecache
 from app.accounts.models import Organization
 from app.contracts.models import CONTRACT_TYPES, Contract
 from app.deals.models import DEAL_SOURCES, Deal
@@ -68,6 +69,7 @@ def recompute_contract_stats(commit: bool = True) -> int:
     db.session.execute(insert(ContractStat).from_select(cols, agg))
     _rollup()
     n = db.session.scalar(select(func.count()).select_from(ContractStat)) or 0
+    pagecache.mark(db.session, "stats")  # bulk statements: the cockpit's kept figures are stale once this commits
     if commit:
         db.session.commit()
     return n

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app import pagecache
 from app.accounts.permissions import require_bureau
 from app.extensions import db
 from app.forms_common import ActionForm
@@ -38,7 +39,9 @@ def _bureau_only():
 @bp.route("/cockpit")
 def cockpit():
     year = _year()
-    data = services.cockpit(year, _today())
+    today = _today()
+    # the same figures for every bureau user until the summary or the targets change (app/pagecache.memo)
+    data = pagecache.memo(f"cockpit:{year}:{today}", lambda: services.cockpit(year, today), generation="stats")
     return render_template("stats/cockpit.html", c=data, labels=services.LABELS, years=range(_today().year, 2020, -1),
                            last_run=services.last_recompute(), action_form=ActionForm())
 
