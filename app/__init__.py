@@ -32,6 +32,7 @@ def create_app(config_class: type | None = None) -> Flask:
 
     with app.app_context():
         _sqlite_transactions(db.engine)
+        _postgres_settings(db.engine)
 
     from app import models  # noqa: F401  (register every model with the metadata)
     from app.accounts.cli import bp as accounts_cli
@@ -123,6 +124,20 @@ def _contract_registered(contract_id: int, actor_id: int) -> None:
 def _load_user(user_id: str):
     from app.accounts.models import User
     return db.session.get(User, int(user_id))
+
+
+def _postgres_settings(engine) -> None:
+    """Requests are short and every core is busy serving them: a parallel plan's extra processes cost more than they
+    save (search under 32 connections: 91 → 139 req/s, bench/load.py). Bulk work asks for them back (SET LOCAL in
+    stats.services.recompute_contract_stats)."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _rec):
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_conn.commit()
 
 
 def _sqlite_transactions(engine) -> None:

@@ -153,3 +153,21 @@ def test_id_first_pages_equal_one_plain_query(app, sort):
         assert [n.id for n in p.items] == list(plain)
         assert p.total == expected_total and p.pages == 3
         assert all(n.organization is not None for n in p.items)
+
+
+def test_postgres_requests_plan_serially_and_the_recompute_in_parallel(app):
+    """app._postgres_settings: web connections plan without parallel workers; the stats recompute asks for them back
+    inside its own transaction only."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from app.stats.services import recompute_contract_stats
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL setting")
+    assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+    with db.engine.connect() as other:  # a fresh pooled connection has it too
+        assert other.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+    db.session.begin_nested()
+    recompute_contract_stats(commit=False)
+    assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) != "0"
+    db.session.rollback()
