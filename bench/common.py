@@ -15,6 +15,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 WORK = Path(os.environ.get("BENCH_WORKDIR", "/tmp/yjtm-bench"))
+# the app made in this process (bench.cockpit) would print an access line per measured request among the figures;
+# the gunicorn servers of bench.load keep production's logging (to their log files)
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
 def log(msg: str) -> None:

@@ -329,7 +329,8 @@ def main(argv=None) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL",)}
     env.update(APP_CONFIG="production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=common.db_url(name),
                MATCHING_INDEX_PATH=str(workdir / "matching.idx"), REPORTS_DIR=str(workdir / "reports"),
-               BENCH_API_RATE_LIMIT="1000000 per minute")
+               BENCH_API_RATE_LIMIT="1000000 per minute",
+               LOG_LEVEL="INFO")  # as in production: one JSON access line per request (to gunicorn*.log)
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
     else:
