@@ -86,13 +86,15 @@ class PublicPageCache:
     """WSGI middleware in front of the Flask app (see the module docstring)."""
 
     def __init__(self, wsgi_app, generation: Generation, ttl: float, check_every: float, max_bytes: int,
-                 session_cookie: str, others: dict[str, Generation] | None = None):
+                 session_cookie: str, others: dict[str, Generation] | None = None,
+                 remember_cookie: str = "remember_token"):
         self.wsgi_app = wsgi_app
         self.generations = {"public": generation, **(others or {})}
         self.ttl = ttl
         self.check_every = check_every
         self.max_bytes = max_bytes
-        self.session_cookie = session_cookie + "="
+        # a visitor carrying either cookie may be signed in (Flask-Login restores a user from "remember me")
+        self.personal_cookies = (session_cookie + "=", remember_cookie + "=")
         self._entries: OrderedDict = OrderedDict()  # key -> (generation, stored_at, status, headers, body)
         self.values: dict = {}  # memo(): name -> (generation, stored_at, value)
         self._bytes = 0
@@ -112,7 +114,7 @@ class PublicPageCache:
         return (environ.get("REQUEST_METHOD") == "GET"
                 and CACHEABLE.match(environ.get("PATH_INFO", "")) is not None
                 and "HTTP_AUTHORIZATION" not in environ
-                and self.session_cookie not in environ.get("HTTP_COOKIE", ""))
+                and not any(c in environ.get("HTTP_COOKIE", "") for c in self.personal_cookies))
 
     def __call__(self, environ, start_response):
         if not self.cacheable(environ):
@@ -207,7 +209,8 @@ def init_app(app: Flask) -> None:
                             check_every=float(app.config.get("PUBLIC_PAGE_CACHE_CHECK_SECONDS", 1)),
                             max_bytes=int(app.config.get("PUBLIC_PAGE_CACHE_MAX_BYTES", 32 * 1024 * 1024)),
                             session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"),
-                            others={k: v for k, v in generations.items() if k != "public"})
+                            others={k: v for k, v in generations.items() if k != "public"},
+                            remember_cookie=app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
     app.extensions["pagecache"] = cache
     app.wsgi_app = cache
 
