@@ -264,12 +264,15 @@ def test_api_list_pages_are_kept_per_public_generation(app, cached):
     """The API's public list is dumped once per public change; every call still passes the token checks."""
     from app.extensions import db
     _, cache = cached
+    app.extensions["api_limiter"].reset()  # other tests' anonymous calls count against the same address
     client = app.test_client()
     ent = make_user("enterprise")
     make_listing("need", ent, title="接口缓存需求一")
     app.extensions["pagecache"] = cache
     try:
-        first = client.get("/api/v1/needs?per_page=5").get_json()
+        r = client.get("/api/v1/needs?per_page=5")
+        assert r.status_code == 200, r.get_data(as_text=True)
+        first = r.get_json()
         assert client.get("/api/v1/needs?per_page=5").get_json() == first
         assert first["items"][0]["title"] == "接口缓存需求一"
         bad = client.get("/api/v1/needs?per_page=5", headers={"Authorization": "Bearer yjtm_not-a-real-token-000000"})
