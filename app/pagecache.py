@@ -21,7 +21,6 @@ import os
 import re
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.ops.logs import _SANE_ID, access_log, request_id_var
+from app.ops.logs import access_log, request_id_for, request_id_var
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +133,7 @@ class PublicPageCache:
                 self._entries.move_to_end(key)
         if entry is not None:
             _, _, status, headers, body = entry
-            rid = environ.get("HTTP_X_REQUEST_ID", "")
-            if not _SANE_ID.fullmatch(rid):
-                rid = uuid.uuid4().hex
+            rid = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
             start_response(status, headers + [("X-Page-Cache", "hit"), ("X-Request-ID", rid)])
             self._log_hit(environ, status, rid, now)
             return [body]

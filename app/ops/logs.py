@@ -147,11 +147,15 @@ def configure_logging(fmt: str, level: str | int = "INFO", stream_handler: loggi
 
 # -- requests ------------------------------------------------------------------------------------------------------
 
-def _incoming_or_new_id() -> str:
-    incoming = request.headers.get(REQUEST_ID_HEADER)
+def request_id_for(incoming: str | None) -> str:
+    """The incoming id when it is plain, else a new one (also used by the page cache, app/pagecache.py)."""
     if incoming and _SANE_ID.fullmatch(incoming):
         return incoming
     return uuid.uuid4().hex
+
+
+def _incoming_or_new_id() -> str:
+    return request_id_for(request.headers.get(REQUEST_ID_HEADER))
 
 
 def _user_id():
