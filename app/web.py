@@ -16,9 +16,9 @@ def field_errors_to_form(form, err: DomainError) -> None:
         flash(err.message, "danger")
 
 
-def commit_or_show(form, call):
-    """Run a service call and commit. On a DomainError roll back and put its messages on the form (permission and
-    not-found errors go on to the error pages). Returns (result, True) or (None, False)."""
+def _commit(call, refused):
+    """Run a service call and commit. On a DomainError roll back; permission and not-found errors go on to the
+    error pages, other refusals to `refused(err)`. Returns (result, True) or (None, False)."""
     from app.extensions import db
     try:
         result = call()
@@ -27,9 +27,20 @@ def commit_or_show(form, call):
         db.session.rollback()
         if err.status_code in (403, 404):
             raise
-        field_errors_to_form(form, err)
+        refused(err)
         return None, False
     return result, True
+
+
+def commit_or_show(form, call):
+    """_commit, with a refusal's messages put on the form."""
+    return _commit(call, lambda err: field_errors_to_form(form, err))
+
+
+def commit_or_flash(call, conflict_category: str = "warning"):
+    """_commit, for a post without a form to show the refusal on: it is flashed (bad input as danger, a refused
+    transition as `conflict_category`)."""
+    return _commit(call, lambda err: flash(err.message, "danger" if err.status_code == 400 else conflict_category))
 
 
 def safe_next(default_endpoint: str = "home.index") -> str:

@@ -8,10 +8,9 @@ from app.brokers import services
 from app.brokers.forms import BrokerApplyForm, CertifyForm, DeclineForm, TrainingForm
 from app.brokers.models import PROFILE_STATUSES
 from app.deals import services as deals
-from app.errors import DomainError
 from app.extensions import db
 from app.reference import Industry
-from app.web import commit_or_show, field_errors_to_form
+from app.web import commit_or_show
 
 bp = Blueprint("brokers", __name__)
 
@@ -36,18 +35,8 @@ def apply():
                 "introduction": profile.introduction}
     form = _apply_form(data=data) if data else _apply_form()
     if form.validate_on_submit():
-        try:
-            if editing:
-                services.update_profile(current_user, form.data)
-            else:
-                services.apply(current_user, form.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            if err.status_code in (403, 404):
-                raise
-            field_errors_to_form(form, err)
-        else:
+        save = services.update_profile if editing else services.apply
+        if commit_or_show(form, lambda: save(current_user, form.data))[1]:
             flash("档案已更新" if editing else "申请已提交，等待科技局认证", "success")
             return redirect(url_for("brokers.profile"))
     return render_template("brokers/apply.html", form=form, profile=profile, editing=editing)

@@ -14,7 +14,7 @@ from app.listings import services as listings
 from app.models_base import utcnow
 from app.reference import Industry
 from app.timeutil import from_local
-from app.web import field_errors_to_form
+from app.web import commit_or_flash, commit_or_show, field_errors_to_form
 
 bp = Blueprint("calls", __name__)
 
@@ -101,15 +101,7 @@ def apply(call_id: int):
     call = services.get_call(call_id)
     form = ApplicationForm()
     if form.validate_on_submit():
-        try:
-            services.apply(current_user, call_id, form.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            if err.status_code in (403, 404):
-                raise
-            field_errors_to_form(form, err)
-        else:
+        if commit_or_show(form, lambda: services.apply(current_user, call_id, form.data))[1]:
             flash("揭榜申请已提交，发榜单位和科技局评审后会通知您", "success")
             return redirect(url_for("calls.detail", call_id=call_id))
     return render_template("calls/apply.html", call=call, form=form)
@@ -122,14 +114,9 @@ def select_application(call_id: int):
     if not form.validate_on_submit():
         flash(_errors(form), "danger")
         return redirect(url_for("calls.detail", call_id=call_id))
-    try:
-        deal = services.select_application(current_user, call_id, form.application_id.data, form.note.data)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status_code in (403, 404):
-            raise
-        flash(err.message, "danger")
+    deal, ok = commit_or_flash(lambda: services.select_application(
+        current_user, call_id, form.application_id.data, form.note.data), conflict_category="danger")
+    if not ok:
         return redirect(url_for("calls.detail", call_id=call_id))
     flash(f"已选定揭榜方并建立对接项目（编号{deal.id}）", "success")
     return redirect(url_for("calls.detail", call_id=call_id))
@@ -142,14 +129,8 @@ def close(call_id: int):
     if not form.validate_on_submit():
         flash(_errors(form), "danger")
         return redirect(url_for("calls.detail", call_id=call_id))
-    try:
-        services.close_without_award(current_user, call_id, form.reason.data)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status_code in (403, 404):
-            raise
-        flash(err.message, "danger")
+    if not commit_or_flash(lambda: services.close_without_award(current_user, call_id, form.reason.data),
+                           conflict_category="danger")[1]:
         return redirect(url_for("calls.detail", call_id=call_id))
     flash("榜单已关闭（未选定揭榜方），原因已记录", "success")
     return redirect(url_for("calls.detail", call_id=call_id))

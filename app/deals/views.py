@@ -8,9 +8,9 @@ from app.accounts.models import User
 from app.deals import services
 from app.deals.forms import AdvanceForm, AssignForm, FollowUpForm, NoteForm
 from app.deals.models import DEAL_STAGES, STAGE_LABELS
-from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import ActionForm
+from app.web import commit_or_flash
 
 bp = Blueprint("deals", __name__)
 
@@ -30,15 +30,7 @@ def _form_errors(form) -> str:
 
 def _run(deal, fn, success: str):
     """Call a service, commit once; a refusal (409/400) is a flash message, 403/404 the error page."""
-    try:
-        fn()
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status_code in (403, 404):
-            raise
-        flash(err.message, "danger" if err.status_code == 400 else "warning")
-    else:
+    if commit_or_flash(fn)[1]:
         flash(success, "success")
     return redirect(url_for("deals.detail", deal_id=deal.id))
 

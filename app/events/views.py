@@ -21,7 +21,7 @@ from app.forms_common import ActionForm
 from app.models_base import utcnow
 from app.reference import Industry
 from app.timeutil import from_local
-from app.web import field_errors_to_form
+from app.web import commit_or_flash, field_errors_to_form
 
 bp = Blueprint("events", __name__)
 
@@ -122,14 +122,8 @@ def register(event_id: int):
     if not form.validate_on_submit():
         flash(_errors(form), "danger")
         return target
-    try:
-        services.register(current_user, event_id, form.attendees.data, form.contact.data)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status_code in (403, 404):
-            raise
-        flash(err.message, "danger")
+    if not commit_or_flash(lambda: services.register(current_user, event_id, form.attendees.data,
+                                                     form.contact.data), conflict_category="danger")[1]:
         return target
     flash("报名成功，可下载活动议程", "success")
     return target

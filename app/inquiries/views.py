@@ -3,13 +3,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.accounts import permissions as perm
-from app.errors import DomainError
-from app.extensions import db
 from app.forms_common import ActionForm
 from app.inquiries import services
 from app.inquiries.forms import DeclineInquiryForm, InquiryForm, ReplyForm
 from app.listings.services import get_listing
-from app.web import field_errors_to_form
+from app.web import commit_or_flash, commit_or_show
 
 bp = Blueprint("inquiries", __name__)
 
@@ -27,14 +25,6 @@ def _inquiry_box():
     return {"inquiry_box": inquiry_box}
 
 
-def _handle(err: DomainError, form=None):
-    db.session.rollback()
-    if err.status_code in (403, 404):
-        raise err
-    if form is not None:
-        field_errors_to_form(form, err)
-    else:
-        flash(err.message, "danger" if err.status_code == 400 else "warning")
 
 
 @bp.route("/achievements/<int:listing_id>/inquire", methods=["GET", "POST"])
@@ -52,12 +42,9 @@ def create(listing_id: int):
         return redirect(url_for("inquiries.detail", inquiry_id=live.id))
     form = InquiryForm()
     if form.validate_on_submit():
-        try:
-            inq = services.create(current_user, achievement, form.message.data, form.offered_price_yuan.data)
-            db.session.commit()
-        except DomainError as err:
-            _handle(err, form)
-        else:
+        inq, ok = commit_or_show(form, lambda: services.create(current_user, achievement, form.message.data,
+                                                               form.offered_price_yuan.data))
+        if ok:
             flash("询价已发送，成果单位答复后会通知您", "success")
             return redirect(url_for("inquiries.detail", inquiry_id=inq.id))
     status = 400 if request.method == "POST" else 200
@@ -97,12 +84,7 @@ def reply(inquiry_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs) or "请求已过期，请刷新页面后重试", "danger")
         return _back(inq)
-    try:
-        services.reply(current_user, inq, form.body.data)
-        db.session.commit()
-    except DomainError as err:
-        _handle(err)
-    else:
+    if commit_or_flash(lambda: services.reply(current_user, inq, form.body.data))[1]:
         flash("留言已发送", "success")
     return _back(inq)
 
@@ -115,22 +97,15 @@ def act(inquiry_id: int, action: str):
     if not ActionForm().validate_on_submit():
         flash("请求已过期，请刷新页面后重试", "danger")
         return _back(inq)
-    try:
-        if action == "accept":
-            services.accept(current_user, inq)
-            msg = "已接受询价，对方现在可以看到联系方式和保密信息"
-        elif action == "request-broker":
-            services.request_broker(current_user, inq)
-            msg = "已申请技术经纪人，科技局将安排经纪人协助"
-        else:
-            deal = services.to_deal(current_user, inq)
-            db.session.commit()
+    if action == "to-deal":
+        deal, ok = commit_or_flash(lambda: services.to_deal(current_user, inq))
+        if ok:
             flash("已转为对接项目", "success")
             return redirect(url_for("deals.detail", deal_id=deal.id))
-        db.session.commit()
-    except DomainError as err:
-        _handle(err)
-    else:
+        return _back(inq)
+    call, msg = {"accept": (services.accept, "已接受询价，对方现在可以看到联系方式和保密信息"),
+                 "request-broker": (services.request_broker, "已申请技术经纪人，科技局将安排经纪人协助")}[action]
+    if commit_or_flash(lambda: call(current_user, inq))[1]:
         flash(msg, "success")
     return _back(inq)
 
@@ -144,12 +119,7 @@ def decline(inquiry_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs) or "请求已过期，请刷新页面后重试", "danger")
         return _back(inq)
-    try:
-        services.decline(current_user, inq, form.reason.data)
-        db.session.commit()
-    except DomainError as err:
-        _handle(err)
-    else:
+    if commit_or_flash(lambda: services.decline(current_user, inq, form.reason.data))[1]:
         flash("已婉拒该询价", "success")
     return _back(inq)
 
