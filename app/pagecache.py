@@ -188,11 +188,6 @@ class PublicPageCache:
         if entry is not None:
             self._bytes -= len(entry[4])
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-
 
 def init_app(app: Flask) -> None:
     ttl = float(app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0))
@@ -244,13 +239,6 @@ def _watch_commits() -> None:
     def _after_rollback(session):
         # a rolled-back change never reached the pages; a later commit marks itself again
         session.info.pop("pagecache_dirty", None)
-
-
-def bump(name: str = "public") -> None:
-    """Invalidate now everything kept under generation `name` (for changes made without the ORM or a session)."""
-    gen = current_app.extensions.get("pagecache_generations", {}).get(name)
-    if gen is not None:
-        gen.bump()
 
 
 MEMO_MAX = 256
