@@ -73,13 +73,7 @@ def main(argv=None) -> int:
     out = {"command": "python -m bench.cockpit " + " ".join(argv if argv is not None else sys.argv[1:]),
            "cores": os.cpu_count(), "load_avg_start": round(common.load_average(), 2)}
     if not args.reuse:
-        t = time.perf_counter()
-        common.recreate_database(name)
-        common.migrate_and_demo(name)
-        common.bulk_listings(name, args.listings)
-        common.bulk_brokers(name, args.brokers)
-        common.bulk_contracts(name, args.contracts)
-        out["load_s"] = round(time.perf_counter() - t, 1)
+        out["load_s"] = common.load_market(name, args.listings, args.brokers, args.contracts)
     with common.connect(name) as c:
         out["registered_contracts"] = c.execute("SELECT count(*) FROM contracts WHERE status = 'registered'").fetchone()[0]
         out["certified_brokers"] = c.execute("SELECT count(*) FROM broker_profiles WHERE status = 'certified'").fetchone()[0]

@@ -297,6 +297,17 @@ def app_for(name: str):
         db.engine.dispose()
 
 
+def load_market(name: str, listings: int, brokers: int, contracts: int) -> float:
+    """A fresh benchmark database: migrations, the demo market, then the bulk rows. Returns the seconds it took."""
+    t = time.perf_counter()
+    recreate_database(name)
+    migrate_and_demo(name)
+    bulk_listings(name, listings)
+    bulk_brokers(name, brokers)
+    bulk_contracts(name, contracts)
+    return round(time.perf_counter() - t, 1)
+
+
 def recompute(name: str) -> dict:
     """Full recompute of the summary tables, timed: contract statistics and broker performance."""
     with app_for(name):
