@@ -283,3 +283,40 @@ def test_api_list_pages_are_kept_per_public_generation(app, cached):
         assert second["total"] == first["total"] + 1 and second["items"][0]["title"] == "接口缓存需求二"
     finally:
         del app.extensions["pagecache"]
+
+
+def test_cockpit_page_keeps_its_figures_but_not_the_users_form(app, cached):
+    """The cockpit's rendered figures are kept per "stats" generation; the page around them is each user's own: a
+    second bureau user gets a recompute form whose CSRF token works in their session, and a recompute shows the new
+    total and time at once."""
+    import re
+    from datetime import date
+
+    from app.extensions import db
+    from app.stats import services
+    from tests.stats.factories import make_contract
+    _, cache = cached
+    app.extensions["pagecache"] = cache
+    try:
+        make_contract(30_000_000, counted_on=date(2026, 3, 1))
+        services.recompute_and_record()
+        first, second = app.test_client(), app.test_client()
+        login(first, make_user("bureau", name="驾驶舱甲"))
+        db.session.commit()
+        g.pop("_login_user", None)
+        a = first.get("/bureau/cockpit?year=2026").get_data(as_text=True)
+        assert "3000万元" in a and "驾驶舱甲" in a and "尚未统计" not in a
+        login(second, make_user("bureau", name="驾驶舱乙"))
+        db.session.commit()
+        g.pop("_login_user", None)
+        b = second.get("/bureau/cockpit?year=2026").get_data(as_text=True)
+        assert "3000万元" in b and "驾驶舱乙" in b and "驾驶舱甲" not in b
+        token = re.search(r'name="csrf_token" value="([^"]+)"', b).group(1)
+        g.pop("_login_user", None)
+        assert second.post("/bureau/cockpit/recompute", data={"csrf_token": token, "year": "2026"}).status_code == 302
+        make_contract(12_000_000, counted_on=date(2026, 4, 1))
+        services.recompute_and_record()
+        g.pop("_login_user", None)
+        assert "4200万元" in first.get("/bureau/cockpit?year=2026").get_data(as_text=True)
+    finally:
+        del app.extensions["pagecache"]

@@ -1,7 +1,7 @@
 """Needs and achievements through the API: the same queries and services as the pages (app/listings)."""
 from datetime import date
 
-from flask import g, jsonify
+from flask import current_app, g
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
@@ -106,11 +106,11 @@ def _make(kind: str) -> Blueprint:
                             transfer_mode=extra.get("transfer_mode", ""),
                             cooperation_mode=extra.get("cooperation_mode", ""), min_wan=min, max_wan=max,
                             sort=sort, page=page)
-        # Public listings are the same for every caller: the dumped page is kept until a public change
+        # Public listings are the same for every caller: the page's JSON is kept until a public change
         # (app/pagecache.memo); the token, its rate limit and the 401s are still checked per request.
-        dumped = pagecache.memo(f"api:{kind}:{f!r}:{per_page}", lambda: page_schema.dump(
-            page_dump(queries.public_listings(kind, f, per_page=per_page), per_page)))
-        return jsonify(dumped)
+        body = pagecache.memo(f"api:{kind}:{f!r}:{per_page}", lambda: current_app.json.dumps(page_schema.dump(
+            page_dump(queries.public_listings(kind, f, per_page=per_page), per_page))) + "\n")
+        return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
     @blp.route("", endpoint="create", methods=["POST"])
     @blp.doc(summary=f"发布{label}（草稿；submit=true 时同时提交审核）")

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app import pagecache
@@ -40,10 +41,21 @@ def _bureau_only():
 def cockpit():
     year = _year()
     today = _today()
-    # the same figures for every bureau user until the summary or the targets change (app/pagecache.memo)
-    data = pagecache.memo(f"cockpit:{year}:{today}", lambda: services.cockpit(year, today), generation="stats")
-    return render_template("stats/cockpit.html", c=data, labels=services.LABELS, years=range(_today().year, 2020, -1),
-                           last_run=services.last_recompute(), action_form=ActionForm())
+
+    def figures():
+        return Markup(render_template("stats/_cockpit_figures.html", c=services.cockpit(year, today)))
+
+    def finished_at():
+        run = services.last_recompute()
+        return run.finished_at if run else None
+
+    # The figures and when they were computed are the same for every bureau user until the summary or the targets
+    # change: rendered once per "stats" generation (app/pagecache.memo). The page around them (the user's menu,
+    # the recompute form's CSRF token) is rendered per request.
+    key = f"cockpit:{year}:{today}:{request.script_root}"
+    return render_template("stats/cockpit.html", year=year, figures=pagecache.memo(key, figures, generation="stats"),
+                           last_run_at=pagecache.memo("cockpit:last_run", finished_at, generation="stats"),
+                           years=range(today.year, 2020, -1))
 
 
 @bp.route("/cockpit/contracts")
