@@ -67,6 +67,15 @@ class IdFirstPagination(SelectPagination):
         return self._query_args["session"].scalar(select(func.count(model.id)).where(*where)) or 0
 
 
+def card_options(model) -> list:
+    """What a listing card shows besides the row (templates/macros.html listing_card): one query per relation for the
+    whole page, not one per card (a need's town was loaded card by card: 15 extra queries on a page of 20)."""
+    options = [selectinload(model.organization), selectinload(model.industry)]
+    if model is Need:
+        options.append(selectinload(Need.town))
+    return options
+
+
 def public_listings(kind: str, f: Filters, per_page: int = 20):
     model = Need if kind == "need" else Achievement
     where = [model.status == "approved", model.hidden_stale_at.is_(None)]
@@ -100,7 +109,7 @@ def public_listings(kind: str, f: Filters, per_page: int = 20):
     }.get(f.sort) or []
     order = [*order, model.published_at.desc(), model.id.desc()]
     return IdFirstPagination(model=model, where=where, order=order,
-                             options=[selectinload(model.organization), selectinload(model.industry)],
+                             options=card_options(model),
                              session=db.session, page=f.page, per_page=per_page, error_out=False)
 
 
@@ -128,5 +137,5 @@ def newest(kind: str, n: int = 6):
     return db.session.scalars(
         select(model).where(model.status == "approved", model.hidden_stale_at.is_(None))
         .order_by(model.published_at.desc(), model.id.desc()).limit(n)
-        .options(selectinload(model.organization))
+        .options(*card_options(model))
     ).all()
