@@ -136,10 +136,9 @@ def _visible(contract_id: int):
 @blp.arguments(s.PageArgs, location="query", as_kwargs=True)
 @blp.response(200, ContractPage)
 def list_(page, per_page):
-    rows = services.contracts_for(user())
-    total = len(rows)
-    return {"items": rows[(page - 1) * per_page: page * per_page], "page": page, "per_page": per_page,
-            "total": total, "pages": (total + per_page - 1) // per_page}
+    p = db.paginate(services.contracts_query(user()), page=page, per_page=per_page, error_out=False,
+                    max_per_page=per_page)
+    return {"items": p.items, "page": page, "per_page": per_page, "total": p.total or 0, "pages": p.pages or 0}
 
 
 @blp.route("", endpoint="record", methods=["POST"])

@@ -6,9 +6,10 @@ Chinese message on refusal.
 import re
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization, User
@@ -444,17 +445,20 @@ def registration_queue() -> list[Contract]:
                                    .order_by(Contract.submitted_at, Contract.id)))
 
 
-def contracts_for(user) -> list[Contract]:
-    """The latest version of every contract the user may manage (or every one, for the bureau)."""
-    stmt = select(Contract)
+def contracts_query(user, status: str = ""):
+    """The latest version of every contract the user may manage (every one, for the bureau), newest first, as a
+    statement to page through: the bureau's list holds every contract of the county (a million in bench/load.py),
+    so the page is cut in SQL, never in Python."""
+    newer = aliased(Contract)
+    stmt = select(Contract).where(~exists().where(newer.supersedes_id == Contract.id))
     if not perm.is_bureau(user):
         conds = [Contract.recorded_by_id == user.id, Contract.broker_id == user.id]
         if user.organization_id is not None:
             conds += [Contract.buyer_org_id == user.organization_id, Contract.seller_org_id == user.organization_id]
         stmt = stmt.where(or_(*conds))
-    rows = db.session.scalars(stmt.order_by(Contract.id.desc())).all()
-    corrected = {r.supersedes_id for r in rows if r.supersedes_id}
-    return [r for r in rows if r.id not in corrected]
+    if status:
+        stmt = stmt.where(Contract.status == status)
+    return stmt.order_by(Contract.id.desc())
 
 
 # --- totals: the only figures the bureau reports, computed from registered contracts ---

@@ -8,7 +8,7 @@ from app.accounts import permissions as perm
 from app.accounts.models import Organization
 from app.contracts import services
 from app.contracts.forms import ContractForm, CorrectionForm, ReturnForm
-from app.contracts.models import CONTRACT_ACTION_LABELS, Contract
+from app.contracts.models import CONTRACT_ACTION_LABELS, CONTRACT_STATUSES, Contract
 from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import ActionForm
@@ -16,6 +16,10 @@ from app.listings.models import Achievement
 from app.web import field_errors_to_form
 
 bp = Blueprint("contracts", __name__)
+
+PER_PAGE = 50
+# the states a current version can be in (a superseded one is never the latest)
+LIST_STATUSES = {code: label for code, label in CONTRACT_STATUSES if code != "superseded"}
 
 
 def _choices(form: ContractForm, user, contract: Contract | None = None) -> None:
@@ -73,7 +77,12 @@ def _prefill_from_deal(form: ContractForm, deal_id) -> None:
 @bp.route("/contracts")
 @login_required
 def index():
-    return render_template("contracts/index.html", contracts=services.contracts_for(current_user),
+    # filter by state (an unknown value shows everything rather than an empty list)
+    status = request.args.get("status", "")
+    status = status if status in LIST_STATUSES else ""
+    page = db.paginate(services.contracts_query(current_user, status), page=request.args.get("page", 1, type=int),
+                       per_page=PER_PAGE, error_out=False, max_per_page=PER_PAGE)
+    return render_template("contracts/index.html", page=page, status=status, statuses=LIST_STATUSES,
                            can_record=services.can_record(current_user))
 
 
