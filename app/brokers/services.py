@@ -2,6 +2,7 @@
 from datetime import date
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.orm import contains_eager
 
 from app.accounts import permissions as perm
 from app.brokers.models import LEVELS, BrokerProfile, BrokerTraining
@@ -31,8 +32,10 @@ def certified_profile(user) -> BrokerProfile | None:
 
 def certified_profiles() -> list[BrokerProfile]:
     from app.accounts.models import User
+    # the joined user comes with each profile (callers list names: one query, not one per broker)
     return list(db.session.scalars(select(BrokerProfile).join(BrokerProfile.user).where(
-        BrokerProfile.status == "certified", User.role == "broker", User.active.is_(True)).order_by(BrokerProfile.id)))
+        BrokerProfile.status == "certified", User.role == "broker", User.active.is_(True))
+        .options(contains_eager(BrokerProfile.user)).order_by(BrokerProfile.id)))
 
 
 def get_profile(profile_id: int) -> BrokerProfile:

@@ -3,6 +3,7 @@ registration queue (register / return). Thin: load → check access → service 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization
@@ -41,7 +42,8 @@ def _choices(form: ContractForm, user, contract: Contract | None = None) -> None
 
     keep = contract.achievement_id if contract is not None else None
     achs = db.session.scalars(select(Achievement).where(or_(Achievement.status == "approved", Achievement.id == keep))
-                              .order_by(Achievement.title).limit(1000)).all()
+                              .order_by(Achievement.title).limit(1000)
+                              .options(selectinload(Achievement.organization))).all()
     form.achievement_id.choices = [("", "不关联")] + [(a.id, f"{a.title}（{a.organization.name}）") for a in achs]
 
     from app.brokers.services import certified_profiles

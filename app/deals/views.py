@@ -2,12 +2,13 @@
 the detail with stage buttons, notes, follow-up date, broker assignment/claim and the log."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from app.accounts import permissions as perm
 from app.accounts.models import User
 from app.deals import services
 from app.deals.forms import AdvanceForm, AssignForm, FollowUpForm, NoteForm
-from app.deals.models import DEAL_STAGES, STAGE_LABELS
+from app.deals.models import DEAL_STAGES, STAGE_LABELS, Deal
 from app.extensions import db
 from app.forms_common import ActionForm
 from app.web import commit_or_flash
@@ -48,6 +49,8 @@ def index():
     elif scope != "claimable":
         scope = "mine"
     stmt = services.deals_query(current_user, stage=stage, broker_id=broker_id, overdue=overdue, scope=scope)
+    # the rows' parties and broker with the page, not one query per row
+    stmt = stmt.options(selectinload(Deal.buyer_org), selectinload(Deal.seller_org), selectinload(Deal.broker))
     page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
     brokers = []
     if perm.is_bureau(current_user):
