@@ -3,8 +3,27 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
+from flask_sqlalchemy.pagination import SelectPagination
 
 from app.errors import DomainError
+
+PER_PAGE = 50
+
+
+class RowPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination for a statement that selects several things per row (an entity and a figure):
+    the page's items are the rows, not only their first column."""
+
+    def _query_items(self) -> list:
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(stmt).all())
+
+
+def paginate_rows(stmt, per_page: int = PER_PAGE) -> RowPagination:
+    """The page of `stmt` named by ?page= (past the end: an empty page, not an error)."""
+    from app.extensions import db
+    return RowPagination(select=stmt, session=db.session, page=request.args.get("page", 1, type=int),
+                         per_page=per_page, error_out=False)
 
 
 def field_errors_to_form(form, err: DomainError) -> None:

@@ -14,7 +14,7 @@ from app.listings import services as listings
 from app.models_base import utcnow
 from app.reference import Industry
 from app.timeutil import from_local
-from app.web import commit_or_flash, commit_or_show, field_errors_to_form
+from app.web import commit_or_flash, commit_or_show, field_errors_to_form, paginate_rows
 
 bp = Blueprint("calls", __name__)
 
@@ -38,9 +38,9 @@ def unsolved():
     """The unsolved needs (no good match): where a call usually starts."""
     perm.require_bureau(current_user)
     from app.calls.models import ChallengeCall
-    from app.matches.services import unsolved_needs
+    from app.matches.services import unsolved_needs_query
     with_call = set(db.session.scalars(select(ChallengeCall.need_id).where(ChallengeCall.need_id.is_not(None))))
-    return render_template("calls/unsolved.html", rows=unsolved_needs(), with_call=with_call)
+    return render_template("calls/unsolved.html", page=paginate_rows(unsolved_needs_query()), with_call=with_call)
 
 
 @bp.route("/calls/new", methods=["GET", "POST"])

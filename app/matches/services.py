@@ -243,17 +243,21 @@ def feedback_summary() -> list[tuple[Match, int, int]]:
     return [tuple(v) for v in out.values()]
 
 
-def unsolved_needs(threshold: float = UNSOLVED_BELOW) -> list[tuple[Need, float]]:
-    """Approved needs whose best live suggestion scores below the threshold: the seed of a 揭榜挂帅 call."""
+def unsolved_needs_query(threshold: float = UNSOLVED_BELOW):
+    """(Need, best score) rows: approved needs whose best live suggestion scores below the threshold, the seed of a
+    揭榜挂帅 call; the worst matched first. A statement, so the pages can show it a page at a time."""
     from sqlalchemy import func
+    from sqlalchemy.orm import selectinload
     best = (select(Match.need_id, func.max(Match.score).label("best"))
             .where(Match.in_need_top.is_(True)).group_by(Match.need_id).subquery())
-    rows = db.session.execute(
-        select(Need, best.c.best).outerjoin(best, best.c.need_id == Need.id)
-        .where(Need.status == "approved", or_(best.c.best.is_(None), best.c.best < threshold))
-        .order_by(best.c.best.asc().nulls_first(), Need.published_at.desc())
-    ).all()
-    return [(n, float(b or 0.0)) for n, b in rows]
+    return (select(Need, best.c.best).outerjoin(best, best.c.need_id == Need.id)
+            .where(Need.status == "approved", or_(best.c.best.is_(None), best.c.best < threshold))
+            .order_by(best.c.best.asc().nulls_first(), Need.published_at.desc(), Need.id.desc())
+            .options(selectinload(Need.organization), selectinload(Need.industry)))
+
+
+def unsolved_needs(threshold: float = UNSOLVED_BELOW) -> list[tuple[Need, float]]:
+    return [(n, float(b or 0.0)) for n, b in db.session.execute(unsolved_needs_query(threshold)).all()]
 
 
 def enqueue_refresh(kind: str, listing_id: int) -> bool:

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.forms_common import ActionForm
 from app.matches import services
 from app.matches.models import Match
-from app.web import back
+from app.web import back, paginate_rows
 
 bp = Blueprint("matches", __name__, cli_group="matching")
 
@@ -38,7 +38,8 @@ def feedback(match_id: int):
 def unsolved():
     require_bureau(current_user)
     threshold = services.UNSOLVED_BELOW
-    return render_template("matches/unsolved.html", rows=services.unsolved_needs(threshold), threshold=threshold)
+    return render_template("matches/unsolved.html", page=paginate_rows(services.unsolved_needs_query(threshold)),
+                           threshold=threshold)
 
 
 @bp.route("/bureau/match-feedback")
