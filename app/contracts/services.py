@@ -6,7 +6,7 @@ Chinese message on refusal.
 import re
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, extract, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -467,8 +467,8 @@ def _zero() -> dict:
     return {"count": 0, "contract_amount_yuan": 0, "tech_amount_yuan": 0}
 
 
-def _add(bucket: dict, amount: int, tech: int) -> None:
-    bucket["count"] += 1
+def _add(bucket: dict, count: int, amount: int, tech: int) -> None:
+    bucket["count"] += count
     bucket["contract_amount_yuan"] += amount
     bucket["tech_amount_yuan"] += tech
 
@@ -480,23 +480,27 @@ def contract_totals(year: int | None = None) -> dict:
     Returns count, contract_amount_yuan, tech_amount_yuan (integer 元) and breakdowns: by_type (every type, zeros
     included), by_month ("YYYY-MM"; all twelve months when a year is given), absorbed (buyer in the county:
     technology taken up by county enterprises) and supplied (seller in the county)."""
-    stmt = select(Contract.contract_type, Contract.counted_on, Contract.contract_amount_yuan,
-                  Contract.tech_amount_yuan, Contract.buyer_in_county, Contract.seller_in_county
-                  ).where(Contract.status == "registered")
+    # summed in the database by type, month and side (a year holds hundreds of thousands of contracts); the few
+    # groups are added up here, in integer 元
+    y, m = extract("year", Contract.counted_on), extract("month", Contract.counted_on)
+    stmt = (select(Contract.contract_type, y, m, Contract.buyer_in_county, Contract.seller_in_county, func.count(),
+                   func.sum(Contract.contract_amount_yuan), func.sum(Contract.tech_amount_yuan))
+            .where(Contract.status == "registered")
+            .group_by(Contract.contract_type, y, m, Contract.buyer_in_county, Contract.seller_in_county))
     if year is not None:
         stmt = stmt.where(Contract.counted_on >= date(year, 1, 1), Contract.counted_on <= date(year, 12, 31))
     out = {"year": year, **_zero(),
            "by_type": {code: {"label": name, **_zero()} for code, name in CONTRACT_TYPES},
            "by_month": {f"{year}-{m:02d}": _zero() for m in range(1, 13)} if year is not None else {},
            "absorbed": _zero(), "supplied": _zero()}
-    for ctype, counted_on, amount, tech, buyer_in, seller_in in db.session.execute(stmt):
-        amount, tech = int(amount), int(tech)
-        _add(out, amount, tech)
-        _add(out["by_type"][ctype], amount, tech)
-        _add(out["by_month"].setdefault(f"{counted_on.year}-{counted_on.month:02d}", _zero()), amount, tech)
+    for ctype, yy, mm, buyer_in, seller_in, n, amount, tech in db.session.execute(stmt):
+        group = (int(n), int(amount), int(tech))
+        _add(out, *group)
+        _add(out["by_type"][ctype], *group)
+        _add(out["by_month"].setdefault(f"{int(yy)}-{int(mm):02d}", _zero()), *group)
         if buyer_in:
-            _add(out["absorbed"], amount, tech)
+            _add(out["absorbed"], *group)
         if seller_in:
-            _add(out["supplied"], amount, tech)
+            _add(out["supplied"], *group)
     out["by_month"] = dict(sorted(out["by_month"].items()))
     return out

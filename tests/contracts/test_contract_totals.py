@@ -117,3 +117,34 @@ def test_totals_change_only_when_the_bureau_registers_through_the_pages(app, wor
     # the queue page shows the figures of the year, not typed in anywhere
     page = bureau.get("/bureau/contracts").get_data(as_text=True)
     assert "250.5万元" in page and "没有待登记的合同" in page
+
+
+def test_totals_summed_in_the_database_equal_the_contracts_added_up_one_by_one():
+    """contract_totals groups in SQL; the figures must be those of adding every registered contract in Python."""
+    import random
+
+    from sqlalchemy import select
+
+    from app.contracts.models import Contract
+    from tests.stats.factories import make_contract as make_registered
+    rnd = random.Random(7)
+    for _ in range(40):
+        make_registered(rnd.randrange(1, 3_000_000_000), counted_on=date(rnd.choice([2024, 2025]), rnd.randint(1, 12),
+                                                                        rnd.randint(1, 28)),
+                        ctype=rnd.choice(["development", "transfer", "consulting", "service"]),
+                        status=rnd.choice(["registered", "registered", "submitted"]),
+                        buyer_in_county=rnd.random() < 0.5, seller_in_county=rnd.random() < 0.5)
+    rows = db.session.scalars(select(Contract).where(Contract.status == "registered")).all()
+    for year in (2024, 2025, None):
+        mine = [r for r in rows if year is None or r.counted_on.year == year]
+        t = contract_totals(year)
+        assert (t["count"], t["contract_amount_yuan"], t["tech_amount_yuan"]) == (
+            len(mine), sum(r.contract_amount_yuan for r in mine), sum(r.tech_amount_yuan for r in mine))
+        for r in mine:
+            key = f"{r.counted_on.year}-{r.counted_on.month:02d}"
+            assert t["by_month"][key]["count"] == sum(1 for x in mine if x.counted_on.strftime("%Y-%m") == key)
+        assert t["absorbed"]["contract_amount_yuan"] == sum(r.contract_amount_yuan for r in mine if r.buyer_in_county)
+        assert t["supplied"]["tech_amount_yuan"] == sum(r.tech_amount_yuan for r in mine if r.seller_in_county)
+        for code in ("development", "transfer"):
+            assert t["by_type"][code]["contract_amount_yuan"] == sum(
+                r.contract_amount_yuan for r in mine if r.contract_type == code)
