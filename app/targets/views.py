@@ -2,10 +2,12 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import permissions as perm
 from app.accounts.models import Organization
 from app.extensions import db
+from app.listings.models import Patent
 from app.targets import services
 from app.targets.forms import AgencyForm, IndustrializationForm, MajorPatentForm
 from app.targets.models import MajorPatentSelection, PatentIndustrialization, ServiceAgencyCertification
@@ -30,11 +32,16 @@ def _page(ind_form=None, agency_form=None, major_form=None, status=200):
         "targets/index.html", rows=services.progress(year), year=year,
         ind_form=ind_form or IndustrializationForm(), agency_form=agency_form,
         major_form=major_form or MajorPatentForm(year=local_today().year),
-        industrialized=db.session.scalars(select(PatentIndustrialization)
-                                          .order_by(PatentIndustrialization.industrialized_on.desc())).all(),
-        agencies=db.session.scalars(select(ServiceAgencyCertification)
-                                    .order_by(ServiceAgencyCertification.year.desc())).all(),
-        majors=db.session.scalars(select(MajorPatentSelection).order_by(MajorPatentSelection.year.desc())).all(),
+        # each record with its patent and organization in the same round (the lists grow toward the plan's 200)
+        industrialized=db.session.scalars(
+            select(PatentIndustrialization).order_by(PatentIndustrialization.industrialized_on.desc())
+            .options(selectinload(PatentIndustrialization.patent).selectinload(Patent.organization))).all(),
+        agencies=db.session.scalars(
+            select(ServiceAgencyCertification).order_by(ServiceAgencyCertification.year.desc())
+            .options(selectinload(ServiceAgencyCertification.organization))).all(),
+        majors=db.session.scalars(
+            select(MajorPatentSelection).order_by(MajorPatentSelection.year.desc())
+            .options(selectinload(MajorPatentSelection.patent).selectinload(Patent.organization))).all(),
         claims=services.unverified_claims()), status
 
 
