@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, delete, func, insert, select, text
+from sqlalchemy import and_, case, delete, func, insert, select, text, union_all
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
@@ -117,8 +117,12 @@ def contract_broker():
 
 def credited_contracts(broker_id: int):
     """SELECT of the registered contracts credited to broker_id (the list behind the figures)."""
-    return (select(Contract).outerjoin(Deal, Deal.id == Contract.deal_id)
-            .where(Contract.status == "registered", contract_broker() == broker_id)
+    # the same rule as contract_broker(), spelt as two indexed lookups: COALESCE over the join read every contract
+    # (600 ms with a million), this reads the broker's own (ix_contracts_broker_id, ix_deals_broker_id)
+    own = select(Contract.id).where(Contract.broker_id == broker_id)
+    via_deal = (select(Contract.id).join(Deal, Deal.id == Contract.deal_id)
+                .where(Contract.broker_id.is_(None), Deal.broker_id == broker_id))
+    return (select(Contract).where(Contract.status == "registered", Contract.id.in_(union_all(own, via_deal)))
             .order_by(Contract.counted_on.desc(), Contract.id.desc()))
 
 

@@ -134,6 +134,19 @@ def test_every_kpi_on_the_hand_made_fixture(market):
         assert rows[market[key].id] == expected, key
 
 
+def test_each_brokers_contract_list_is_what_the_figures_count(market):
+    """The list on a broker's page (credited_contracts) holds exactly the contracts its figures sum."""
+    kpis.recompute_broker_stats(today=TODAY, now=NOW)
+    rows = _rows()
+    for key in "abcde":
+        listed = db.session.scalars(kpis.credited_contracts(market[key].id)).all()
+        amounts = sorted(c.contract_amount_yuan for c in listed)
+        expected = {"a": [1_000_000, 3_000_000], "b": [500_000, 6_000_000], "c": [], "d": [], "e": [2_000_000]}[key]
+        assert amounts == expected, key
+        if market[key].id in rows:
+            assert sum(amounts) == rows[market[key].id]["contract_amount_yuan"], key
+
+
 def test_the_answer_to_an_assignment_waits_before_it_counts(market):
     # the next day B3 has waited 27 h unanswered: it now counts, B's median becomes median(30, 27) = 28.5
     kpis.recompute_broker_stats(today=TODAY, now=NOW + D)
