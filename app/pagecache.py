@@ -13,14 +13,22 @@ microseconds. This is what a reverse proxy's micro-cache would do, kept in the a
   PUBLIC_PAGE_CACHE_CHECK_SECONDS; a copy from an older generation is never served. Generation unreadable (Redis
   down) → no cache, every request rendered as before.
 
+* With Redis, a rendered copy is also kept there (compressed, for the same TTL, under its generation) and a process
+  that has no copy of its own takes that one before rendering: an address is rendered once per change for the whole
+  server, not once per worker process (SharedCopies). Redis unreachable → each process renders its own, as before.
+
 PUBLIC_PAGE_CACHE_SECONDS = 0 turns it off (the test configuration does, except in tests/test_pagecache.py).
 Answers carry `X-Page-Cache: hit` or `miss`.
 """
+import hashlib
+import json
 import logging
+import math
 import os
 import re
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 
@@ -81,13 +89,59 @@ class Generation:
             log.warning("page cache generation could not be bumped", exc_info=True)
 
 
+class SharedCopies:
+    """The second level: copies in Redis that every web process reads. Four gunicorn workers each rendered every
+    address once per change; with 500 detail pages or 50 searches in turn those misses (each one blocking the
+    requests queued behind it) made the p95 (bench/load.py). A copy is JSON (status, headers, when rendered) and the
+    zlib-compressed body, never pickle: nothing read back from Redis is executed."""
+
+    PREFIX = "yjtm:page:"
+
+    def __init__(self, redis_url: str, max_body: int):
+        self.redis_url = redis_url
+        self.max_body = max_body
+        self._redis = None
+
+    def _client(self):
+        if self._redis is None:
+            import redis
+            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=0.2, socket_connect_timeout=0.2)
+        return self._redis
+
+    def _key(self, gen, key) -> str:
+        return self.PREFIX + hashlib.sha1(repr((gen, key)).encode("utf-8", "replace")).hexdigest()
+
+    def get(self, gen, key):
+        """(status, headers, body, age in seconds) of the shared copy, or None (none, unreadable, Redis down)."""
+        try:
+            raw = self._client().get(self._key(gen, key))
+            if not raw:
+                return None
+            meta, _, packed = raw.partition(b"\n")
+            m = json.loads(meta)
+            return m["s"], [tuple(h) for h in m["h"]], zlib.decompress(packed), max(0.0, time.time() - m["t"])
+        except Exception:
+            log.debug("shared page copy unreadable", exc_info=True)
+            return None
+
+    def put(self, gen, key, status: str, headers: list, body: bytes, ttl: float) -> None:
+        if len(body) > self.max_body:
+            return
+        try:
+            meta = json.dumps({"s": status, "h": headers, "t": time.time()}).encode()
+            self._client().set(self._key(gen, key), meta + b"\n" + zlib.compress(body, 1), ex=max(1, math.ceil(ttl)))
+        except Exception:  # a copy not shared is rendered again by the next process; never fail the visit
+            log.debug("shared page copy not stored", exc_info=True)
+
+
 class PublicPageCache:
     """WSGI middleware in front of the Flask app (see the module docstring)."""
 
     def __init__(self, wsgi_app, generation: Generation, ttl: float, check_every: float, max_bytes: int,
                  session_cookie: str, others: dict[str, Generation] | None = None,
-                 remember_cookie: str = "remember_token"):
+                 remember_cookie: str = "remember_token", shared: SharedCopies | None = None):
         self.wsgi_app = wsgi_app
+        self.shared = shared
         self.generations = {"public": generation, **(others or {})}
         self.ttl = ttl
         self.check_every = check_every
@@ -131,6 +185,12 @@ class PublicPageCache:
                 entry = None
             if entry is not None:
                 self._entries.move_to_end(key)
+        if entry is None and self.shared is not None:
+            got = self.shared.get(gen, key)
+            if got is not None and got[3] <= self.ttl:
+                status, headers, body, age = got
+                entry = (gen, now - age, status, headers, body)
+                self._store(key, entry)
         if entry is not None:
             _, _, status, headers, body = entry
             rid = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
@@ -138,6 +198,14 @@ class PublicPageCache:
             self._log_hit(environ, status, rid, now)
             return [body]
         return self._render_and_store(environ, start_response, key, gen, now)
+
+    def _store(self, key, entry) -> None:
+        with self._lock:
+            self._drop(key)
+            self._entries[key] = entry
+            self._bytes += len(entry[4])
+            while self._bytes > self.max_bytes and self._entries:
+                self._drop(next(iter(self._entries)))
 
     @staticmethod
     def _log_hit(environ, status: str, rid: str, started: float) -> None:
@@ -175,12 +243,9 @@ class PublicPageCache:
                 and names.get("content-type", "").startswith("text/html")
                 and "no-store" not in names.get("cache-control", "") and len(body) <= self.max_bytes // 8):
             stored = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
-            with self._lock:
-                self._drop(key)
-                self._entries[key] = (gen, now, status, stored, body)
-                self._bytes += len(body)
-                while self._bytes > self.max_bytes and self._entries:
-                    self._drop(next(iter(self._entries)))
+            self._store(key, (gen, now, status, stored, body))
+            if self.shared is not None:
+                self.shared.put(gen, key, status, stored, body, self.ttl)
         return [body]
 
     def _drop(self, key) -> None:
@@ -202,7 +267,10 @@ def init_app(app: Flask) -> None:
                             max_bytes=int(app.config.get("PUBLIC_PAGE_CACHE_MAX_BYTES", 32 * 1024 * 1024)),
                             session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"),
                             others={k: v for k, v in generations.items() if k != "public"},
-                            remember_cookie=app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+                            remember_cookie=app.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+                            shared=SharedCopies(app.config["REDIS_URL"], max_body=256 * 1024)
+                            if app.config.get("REDIS_URL") and app.config.get("PUBLIC_PAGE_CACHE_SHARED", True)
+                            else None)
     app.extensions["pagecache"] = cache
     app.wsgi_app = cache
 

@@ -320,3 +320,59 @@ def test_cockpit_page_keeps_its_figures_but_not_the_users_form(app, cached):
         assert "4200万元" in first.get("/bureau/cockpit?year=2026").get_data(as_text=True)
     finally:
         del app.extensions["pagecache"]
+
+
+# --- the shared second level (Redis) -------------------------------------------------------------------------------
+
+def _redis_url():
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=0.5)
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis not running")
+    for k in client.scan_iter("yjtm:page:*"):
+        client.delete(k)
+    return url
+
+
+def _process(origin, url, tmp_path, name, shared_url=None, ttl=30):
+    """One web process: its own memory, the shared generation and (optionally) the shared copies."""
+    from app.pagecache import SharedCopies
+    return Client(PublicPageCache(origin, Generation(url, tmp_path / name), ttl=ttl, check_every=0,
+                                  max_bytes=1024 * 1024, session_cookie="session",
+                                  shared=SharedCopies(shared_url or url, max_body=64 * 1024)))
+
+
+def test_a_page_rendered_by_one_process_is_served_by_the_others(tmp_path):
+    url = _redis_url()
+    first, second = Origin(), Origin()
+    a, b = _process(first, url, tmp_path, "a"), _process(second, url, tmp_path, "b")
+    rendered = a.get("/needs?page=2").get_data()
+    copy = b.get("/needs?page=2")
+    assert copy.headers["X-Page-Cache"] == "hit" and copy.get_data() == rendered and second.calls == 0
+    assert copy.headers["Content-Type"].startswith("text/html")
+    assert b.get("/needs?page=3").headers["X-Page-Cache"] == "miss"  # another address is its own copy
+    Generation(url, tmp_path / "c").bump()  # a change anywhere: the shared copy is never served again
+    assert b.get("/needs?page=2").headers["X-Page-Cache"] == "miss" and second.calls == 2
+
+
+def test_a_shared_copy_older_than_the_ttl_is_not_taken(tmp_path):
+    url = _redis_url()
+    first, second = Origin(), Origin()
+    a = _process(first, url, tmp_path, "a", ttl=0.2)
+    b = _process(second, url, tmp_path, "b", ttl=0.2)
+    a.get("/needs")
+    time.sleep(0.3)
+    assert b.get("/needs").headers["X-Page-Cache"] == "miss" and second.calls == 1
+
+
+def test_shared_copies_unreachable_means_each_process_renders(tmp_path):
+    url = _redis_url()
+    first, second = Origin(), Origin()
+    a = _process(first, url, tmp_path, "a", shared_url="redis://127.0.0.1:1/0")
+    b = _process(second, url, tmp_path, "b", shared_url="redis://127.0.0.1:1/0")
+    assert a.get("/needs").status_code == 200 and b.get("/needs").status_code == 200
+    assert (first.calls, second.calls) == (1, 1)
+    assert a.get("/needs").headers["X-Page-Cache"] == "hit"  # each process still keeps its own
