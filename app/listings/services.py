@@ -27,9 +27,9 @@ TITLE_MAX = 100
 TEXT_MAX = 5000
 
 
-def get_listing(kind: str, listing_id: int):
+def get_listing(kind: str, listing_id: int, options=()):
     model = MODELS.get(kind)
-    obj = db.session.get(model, listing_id) if model else None
+    obj = db.session.get(model, listing_id, options=list(options)) if model else None
     if obj is None:
         raise NotFound("未找到该信息")
     return obj

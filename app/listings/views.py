@@ -58,7 +58,7 @@ def browse(kind: str):
 
 
 def detail(kind: str, listing_id: int):
-    listing = services.get_listing(kind, listing_id)
+    listing = services.get_listing(kind, listing_id, options=queries.detail_options(kind))
     if not perm.can_view(current_user, listing):
         abort(404)  # not public: do not reveal that it exists
     events = []
