@@ -6,7 +6,7 @@ Chinese message on refusal.
 import re
 from datetime import date, datetime
 
-from sqlalchemy import exists, extract, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -480,24 +480,24 @@ def contract_totals(year: int | None = None) -> dict:
     Returns count, contract_amount_yuan, tech_amount_yuan (integer 元) and breakdowns: by_type (every type, zeros
     included), by_month ("YYYY-MM"; all twelve months when a year is given), absorbed (buyer in the county:
     technology taken up by county enterprises) and supplied (seller in the county)."""
-    # summed in the database by type, month and side (a year holds hundreds of thousands of contracts); the few
-    # groups are added up here, in integer 元
-    y, m = extract("year", Contract.counted_on), extract("month", Contract.counted_on)
-    stmt = (select(Contract.contract_type, y, m, Contract.buyer_in_county, Contract.seller_in_county, func.count(),
-                   func.sum(Contract.contract_amount_yuan), func.sum(Contract.tech_amount_yuan))
+    # summed in the database by type, day and side (a year holds hundreds of thousands of contracts; on PostgreSQL
+    # an index-only scan of migration 0012); the few thousand groups are added up here, in integer 元. Grouped by the
+    # day, not EXTRACT(month): the same on SQLite and PostgreSQL, and four times faster there.
+    stmt = (select(Contract.contract_type, Contract.counted_on, Contract.buyer_in_county, Contract.seller_in_county,
+                   func.count(), func.sum(Contract.contract_amount_yuan), func.sum(Contract.tech_amount_yuan))
             .where(Contract.status == "registered")
-            .group_by(Contract.contract_type, y, m, Contract.buyer_in_county, Contract.seller_in_county))
+            .group_by(Contract.contract_type, Contract.counted_on, Contract.buyer_in_county, Contract.seller_in_county))
     if year is not None:
         stmt = stmt.where(Contract.counted_on >= date(year, 1, 1), Contract.counted_on <= date(year, 12, 31))
     out = {"year": year, **_zero(),
            "by_type": {code: {"label": name, **_zero()} for code, name in CONTRACT_TYPES},
            "by_month": {f"{year}-{m:02d}": _zero() for m in range(1, 13)} if year is not None else {},
            "absorbed": _zero(), "supplied": _zero()}
-    for ctype, yy, mm, buyer_in, seller_in, n, amount, tech in db.session.execute(stmt):
+    for ctype, counted_on, buyer_in, seller_in, n, amount, tech in db.session.execute(stmt):
         group = (int(n), int(amount), int(tech))
         _add(out, *group)
         _add(out["by_type"][ctype], *group)
-        _add(out["by_month"].setdefault(f"{int(yy)}-{int(mm):02d}", _zero()), *group)
+        _add(out["by_month"].setdefault(f"{counted_on.year}-{counted_on.month:02d}", _zero()), *group)
         if buyer_in:
             _add(out["absorbed"], *group)
         if seller_in:

@@ -34,7 +34,9 @@ def _dimensions():
            .outerjoin(seller, seller.id == Contract.seller_org_id)
            .outerjoin(buyer, buyer.id == Contract.buyer_org_id)
            .outerjoin(Deal, Deal.id == Contract.deal_id)
-           .where(Contract.status == "registered", Contract.counted_on.is_not(None)))
+           # a registered contract always has counted_on (ck_contracts_registered_has_number); saying so again
+           # made PostgreSQL prefer the plain counted_on index over the covering one of migration 0012
+           .where(Contract.status == "registered"))
     dims = {
         "year": cast(extract("year", Contract.counted_on), Integer),
         "month": cast(extract("month", Contract.counted_on), Integer),
@@ -153,11 +155,32 @@ def _stat_filter(d: Drill):
     return and_(*conds) if conds else literal(True)
 
 
+# the drill-down dimensions that read another table than contracts (see _dimensions)
+JOINED_DIMENSIONS = ("industry_code", "town_code", "seller_kind", "source")
+
+
+def _next_month(year: int, month: int) -> date:
+    return date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+
+
 def drill_contracts(d: Drill):
     """SELECT of the registered contracts behind a figure (same dimension expressions as the summary)."""
     frm, dims = _dimensions()
+    if all(getattr(d, k) is None for k in JOINED_DIMENSIONS):
+        # no filter on the joined tables: the contracts alone, so that PostgreSQL can sum a year from the covering
+        # index of migration 0012 (even joins it removes as unused kept it from that index: 300 → 40 ms a year)
+        frm = select(Contract).where(Contract.status == "registered")
     stmt = frm
-    for k in ("year", "month", "industry_code", "town_code", "contract_type", "seller_kind", "source"):
+    keys = ["industry_code", "town_code", "contract_type", "seller_kind", "source"]
+    if d.year is not None:
+        # the period as a range of counted_on (the same contracts as EXTRACT(year) = y, but an index can find them:
+        # a year of a million contracts was read whole to find its 170,000)
+        first, last = (date(d.year, d.month, 1), _next_month(d.year, d.month)) if d.month is not None else \
+            (date(d.year, 1, 1), date(d.year + 1, 1, 1))
+        stmt = stmt.where(Contract.counted_on >= first, Contract.counted_on < last)
+    else:
+        keys = ["month", *keys]
+    for k in keys:
         v = getattr(d, k)
         if v is not None:
             stmt = stmt.where(dims[k] == v)
