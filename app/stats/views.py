@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app import pagecache
 from app.accounts.permissions import require_bureau
+from app.contracts.models import Contract
 from app.extensions import db
 from app.forms_common import ActionForm
 from app.stats import exports, services
@@ -63,7 +64,13 @@ def contracts():
     d = services.Drill.from_args(request.args)
     stmt = services.drill_contracts(d)
     if request.args.get("format") == "xlsx":
-        rows = db.session.scalars(stmt).all()
+        totals = services.drill_totals(d)
+        if totals["count"] > exports.MAX_EXPORT_ROWS:
+            flash(f"共{totals['count']}份合同，超过单次导出上限{exports.MAX_EXPORT_ROWS}份，请按月份或分类缩小范围后导出",
+                  "warning")
+            return redirect(url_for("stats.contracts", **request.args.to_dict() | {"format": None}))
+        columns = [getattr(Contract, name) for name in exports.CONTRACT_COLUMNS]
+        rows = db.session.execute(stmt.with_only_columns(*columns)).yield_per(2000)
         return _xlsx(exports.contracts_workbook(rows, services.describe(d)), "registered-contracts.xlsx")
     page = db.paginate(stmt, page=max(1, request.args.get("page", 1, type=int) or 1), per_page=50, error_out=False)
     return render_template("stats/contracts.html", d=d, page=page, totals=services.drill_totals(d),

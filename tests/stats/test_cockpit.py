@@ -151,3 +151,16 @@ def test_totals_equal_a_direct_sum_for_random_contracts(rows):
         assert services.totals(services.Drill())["count"] == direct
         sp.rollback()
 
+
+
+def test_an_export_over_the_limit_asks_to_narrow_it(bureau_client, monkeypatch):
+    from app.stats import exports
+    make_contract(1_000_000, counted_on=date(2026, 4, 1))
+    make_contract(2_000_000, counted_on=date(2026, 5, 1))
+    monkeypatch.setattr(exports, "MAX_EXPORT_ROWS", 1)
+    resp = bureau_client.get("/bureau/cockpit/contracts?year=2026&format=xlsx", follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "超过单次导出上限1份" in html and 'id="drill-count">2<' in html
+    one_month = bureau_client.get("/bureau/cockpit/contracts?year=2026&month=4&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(one_month.data))["已登记技术合同"].iter_rows(min_row=2, values_only=True))
+    assert [r[7] for r in rows] == [1_000_000] and rows[0][2] == "技术开发"
