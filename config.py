@@ -56,6 +56,8 @@ class Config:
     # anonymous GETs of the public pages served from memory for this many seconds (app/pagecache.py; 0 = off)
     PUBLIC_PAGE_CACHE_SECONDS = float(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "30"))
     PUBLIC_PAGE_CACHE_MAX_BYTES = int(os.environ.get("PUBLIC_PAGE_CACHE_MAX_BYTES", str(32 * 1024 * 1024)))
+    # with REDIS_URL, rendered copies are shared by the web processes through Redis (0 = each process its own)
+    PUBLIC_PAGE_CACHE_SHARED = os.environ.get("PUBLIC_PAGE_CACHE_SHARED", "1") != "0"
     TESTING = False
 
 
