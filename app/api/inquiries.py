@@ -158,7 +158,10 @@ def _detail(inq) -> dict:
 def list_(page, per_page, box, status, broker_requested):
     u = user()
     if perm.is_bureau(u) and not box:
-        rows = services.for_bureau(broker_requested, status or None)
+        # every inquiry of the county: paged in SQL, in the bureau page's order
+        p = db.paginate(services.for_bureau_query(broker_requested, status or None), page=page, per_page=per_page,
+                        error_out=False, max_per_page=per_page)
+        return {"items": p.items, "page": page, "per_page": per_page, "total": p.total or 0, "pages": p.pages or 0}
     else:
         rows = [] if box == "received" else services.sent_by(u)
         rows += [] if box == "sent" else services.received_by(u)
@@ -170,8 +173,6 @@ def list_(page, per_page, box, status, broker_requested):
     # stable: newest activity first, then newest inquiry (the services' order has no tie-break)
     rows.sort(key=lambda r: r.id, reverse=True)
     rows.sort(key=lambda r: r.updated_at, reverse=True)
-    if perm.is_bureau(u) and not box:
-        rows.sort(key=lambda r: r.broker_requested_at is None)  # as the bureau's page: broker requests first
     total = len(rows)
     return {"items": rows[(page - 1) * per_page: page * per_page], "page": page, "per_page": per_page,
             "total": total, "pages": (total + per_page - 1) // per_page}

@@ -225,11 +225,16 @@ def received_by(user) -> list[Inquiry]:
                                    .order_by(Inquiry.updated_at.desc())))
 
 
-def for_bureau(broker_requested: bool = False, status: str | None = None) -> list[Inquiry]:
+def for_bureau_query(broker_requested: bool = False, status: str | None = None):
+    """Every inquiry (the bureau's view) as a statement to page through: broker requests first, then the latest
+    activity; each row with its achievement, the achievement's organization and the asking enterprise."""
+    from sqlalchemy.orm import selectinload
     stmt = select(Inquiry)
     if broker_requested:
         stmt = stmt.where(Inquiry.broker_requested_at.is_not(None))
     if status:
         stmt = stmt.where(Inquiry.status == status)
-    return list(db.session.scalars(stmt.order_by(Inquiry.broker_requested_at.is_(None),
-                                                 Inquiry.updated_at.desc())))
+    return (stmt.order_by(Inquiry.broker_requested_at.is_(None), Inquiry.updated_at.desc(), Inquiry.id.desc())
+            .options(selectinload(Inquiry.achievement).selectinload(Achievement.organization),
+                     selectinload(Inquiry.enterprise_org)))
+
