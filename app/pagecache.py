@@ -309,7 +309,7 @@ def _watch_commits() -> None:
         session.info.pop("pagecache_dirty", None)
 
 
-MEMO_MAX = 256
+MEMO_MAX = 512
 
 
 def memo(name: str, compute, generation: str = "public"):
@@ -326,7 +326,11 @@ def memo(name: str, compute, generation: str = "public"):
     if hit is not None and hit[0] == (generation, gen) and now - hit[1] <= cache.ttl:
         return hit[2]
     value = compute()
-    if len(cache.values) >= MEMO_MAX:
-        cache.values.clear()
+    while len(cache.values) >= MEMO_MAX:
+        # the oldest out (browse results are kept per address: clearing all would drop the cockpit's figures too)
+        try:
+            cache.values.pop(next(iter(cache.values)), None)
+        except (RuntimeError, StopIteration):  # another thread changed it meanwhile (gthread workers)
+            break
     cache.values[name] = ((generation, gen), now, value)
     return value

@@ -376,3 +376,42 @@ def test_shared_copies_unreachable_means_each_process_renders(tmp_path):
     assert a.get("/needs").status_code == 200 and b.get("/needs").status_code == 200
     assert (first.calls, second.calls) == (1, 1)
     assert a.get("/needs").headers["X-Page-Cache"] == "hit"  # each process still keeps its own
+
+
+def test_signed_in_browse_shares_the_results_until_a_public_change(app, cached):
+    """The results of a browse address are rendered once for everyone (memo), also for signed-in visitors whom the
+    page cache never serves; their own menu stays theirs, and a new listing is listed at once."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+    _, cache = cached
+    app.extensions["pagecache"] = cache
+    try:
+        ent = make_user("enterprise", name="浏览者甲")
+        make_listing("need", ent, title="共享结果需求一")
+        db.session.commit()
+        client = app.test_client()
+        login(client, ent)
+        g.pop("_login_user", None)
+        first = client.get("/needs?sort=newest").get_data(as_text=True)
+        assert "共享结果需求一" in first and "浏览者甲" in first
+        listing_queries = []
+
+        def count(_c, _cur, statement, *_a):
+            if "FROM needs" in statement:
+                listing_queries.append(statement)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            g.pop("_login_user", None)
+            again = client.get("/needs?sort=newest").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert "共享结果需求一" in again and listing_queries == []  # the kept results, no listing query
+        g.pop("_login_user", None)
+        assert "共享结果需求一" not in client.get("/needs?sort=newest&industry=fashion").get_data(as_text=True)
+        make_listing("need", ent, title="共享结果需求二")
+        db.session.commit()  # a public change
+        g.pop("_login_user", None)
+        assert "共享结果需求二" in client.get("/needs?sort=newest").get_data(as_text=True)
+    finally:
+        del app.extensions["pagecache"]

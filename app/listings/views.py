@@ -4,6 +4,7 @@ from typing import NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -53,8 +54,16 @@ def _form(kind: str, **kw):
 
 def browse(kind: str):
     f = queries.Filters.from_args(request.args)
-    page = queries.public_listings(kind, f)
-    return render_template("listings/browse.html", kind=kind, page=page, f=f, sorts=queries.SORTS[kind], **_refs())
+
+    def results():
+        return Markup(render_template("listings/_results.html", page=queries.public_listings(kind, f)))
+
+    # The results (count, cards, page links) are public and alike for everyone: kept per address until a public
+    # change, so a signed-in visitor — whom the page cache never serves — does not pay the queries and the cards
+    # again (the page links repeat the address's arguments, hence the whole query string in the key).
+    key = f"browse:{kind}:{request.script_root}:{request.query_string.decode('latin-1')}"
+    return render_template("listings/browse.html", kind=kind, results=pagecache.memo(key, results), f=f,
+                           sorts=queries.SORTS[kind], **_refs())
 
 
 def detail(kind: str, listing_id: int):
