@@ -343,7 +343,9 @@ def main(argv=None) -> int:
                 ("detail", detail_paths(name), {}),
             ]
             if not suffix:  # signed in: never from the page cache, measured once
-                plan += [("cockpit", ["/bureau/cockpit"], {"Cookie": cookie}),
+                plan += [("listing_signed_in", LISTING_FILTERS, {"Cookie": cookie}),
+                         ("search_signed_in", search_paths(), {"Cookie": cookie}),
+                         ("cockpit", ["/bureau/cockpit"], {"Cookie": cookie}),
                          ("api", ["/api/v1/achievements?per_page=20"], {"Authorization": f"Bearer {token}"})]
             for page, paths, headers in plan:
                 if wanted and page not in wanted:
@@ -381,7 +383,7 @@ def goals(pages: dict, connections: int) -> dict:
     out["zero_errors"] = {"met": all(p["errors"] == 0 for p in pages.values()),
                           "errors": {k: p["errors"] for k, p in pages.items()}}
     for k in pages:
-        if k.removesuffix("_nocache") in P95_PAGES:
+        if k.removesuffix("_nocache").removesuffix("_signed_in") in P95_PAGES:
             out[f"{k}_p95_le_{int(P95_GOAL_MS)}ms"] = {
                 "met": pages[k]["p95_ms"] <= P95_GOAL_MS and connections >= 32, "p95_ms": pages[k]["p95_ms"],
                 **({"note": f"measured at {connections} connections, the goal is stated at 32"}
