@@ -234,15 +234,16 @@ def unlink_patent(patent_id: int):
 @bp.route("/my/listings")
 @login_required
 def mine():
+    # each kind a page at a time (a university can hold thousands of achievements), each with its own page number
     org_id = current_user.organization_id
-    needs = achievements = []
-    if perm.can_post(current_user, "need"):
-        needs = db.session.scalars(select(Need).where(Need.organization_id == org_id)
-                                   .order_by(Need.updated_at.desc())).all()
-    if perm.can_post(current_user, "achievement"):
-        achievements = db.session.scalars(select(Achievement).where(Achievement.organization_id == org_id)
-                                          .order_by(Achievement.updated_at.desc())).all()
-    return render_template("listings/mine.html", needs=needs, achievements=achievements)
+    pages = {}
+    for kind, model in (("need", Need), ("achievement", Achievement)):
+        if perm.can_post(current_user, kind):
+            pages[kind] = db.paginate(select(model).where(model.organization_id == org_id)
+                                      .order_by(model.updated_at.desc(), model.id.desc()),
+                                      page=request.args.get(f"{kind}_page", 1, type=int), per_page=50,
+                                      error_out=False, max_per_page=50)
+    return render_template("listings/mine.html", pages=pages)
 
 
 @bp.route("/bureau/review")
