@@ -1,6 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import services
 from app.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
@@ -93,11 +94,18 @@ def password():
 def organizations():
     require_bureau(current_user)
     show = request.args.get("show", "unverified")
-    stmt = select(Organization).where(Organization.kind != "government").order_by(Organization.created_at.desc())
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = (select(Organization).where(Organization.kind != "government")
+            .order_by(Organization.created_at.desc(), Organization.id.desc())
+            .options(selectinload(Organization.town)))
     if show == "unverified":
         stmt = stmt.where(Organization.verified_at.is_(None))
-    orgs = db.session.scalars(stmt).all()
-    return render_template("accounts/organizations.html", orgs=orgs, show=show, form=ActionForm())
+    if q:  # the county's units by name or credit code, a page at a time
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Organization.name.ilike(like, escape="\\"),
+                              Organization.credit_code.ilike(like, escape="\\")))
+    page = db.paginate(stmt, per_page=50, error_out=False, max_per_page=50)
+    return render_template("accounts/organizations.html", page=page, show=show, q=q, form=ActionForm())
 
 
 @bp.route("/bureau/organizations/<int:org_id>/verify", methods=["POST"])
