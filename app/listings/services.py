@@ -5,6 +5,7 @@ Views call these, then commit once. Each function checks permission first and ra
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import permissions as perm
 from app.errors import InvalidTransition, NotFound, ValidationError
@@ -237,6 +238,7 @@ def review_queue():
         rows = db.session.scalars(
             select(model).where((model.status == "pending") | (model.revision_status == "pending"))
             .order_by(model.submitted_at, model.updated_at)
+            .options(selectinload(model.organization), selectinload(model.industry))
         ).all()
         out.extend(rows)
     return sorted(out, key=lambda r: r.updated_at)
