@@ -15,6 +15,20 @@ def token_for(user, name="测试令牌") -> str:
     return secret
 
 
+def api_pages(app, user, path: str, per_page: int = 5) -> list[dict]:
+    """Every page of an API list as `user` sees it (a token of theirs; what the test made is committed first)."""
+    from app.extensions import db
+    secret = token_for(user, "分页")
+    db.session.commit()
+    app.extensions["api_limiter"].reset()
+    client, pages = app.test_client(), []
+    while not pages or len(pages) < pages[0]["pages"]:
+        sep = "&" if "?" in path else "?"
+        pages.append(client.get(f"{path}{sep}per_page={per_page}&page={len(pages) + 1}", headers=bearer(secret))
+                     .get_json())
+    return pages
+
+
 def bearer(secret: str | None) -> dict:
     return {"Authorization": f"Bearer {secret}"} if secret else {}
 

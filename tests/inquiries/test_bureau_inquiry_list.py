@@ -34,16 +34,9 @@ def test_bureau_page_is_paged_broker_requests_first(client):
 
 
 def test_bureau_api_list_pages_with_exact_totals(app):
-    from app.api import tokens
+    from tests.api.conftest import api_pages
     made, flagged = _inquiries(7)
-    bureau = make_user("bureau")
-    _, secret = tokens.create(bureau, "询价列表")
-    db.session.commit()
-    app.extensions["api_limiter"].reset()
-    c = app.test_client()
-    auth = {"Authorization": f"Bearer {secret}"}
-    p1 = c.get("/api/v1/inquiries?per_page=5", headers=auth).get_json()
-    p2 = c.get("/api/v1/inquiries?per_page=5&page=2", headers=auth).get_json()
-    assert (p1["total"], p1["pages"]) == (7, 2)
-    ids = [r["id"] for r in p1["items"] + p2["items"]]
+    pages = api_pages(app, make_user("bureau"), "/api/v1/inquiries")
+    assert [(p["total"], p["pages"]) for p in pages] == [(7, 2), (7, 2)]
+    ids = [r["id"] for p in pages for r in p["items"]]
     assert ids[0] == flagged and sorted(ids) == sorted(made)
