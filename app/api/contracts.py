@@ -136,9 +136,7 @@ def _visible(contract_id: int):
 @blp.arguments(s.PageArgs, location="query", as_kwargs=True)
 @blp.response(200, ContractPage)
 def list_(page, per_page):
-    p = db.paginate(services.contracts_query(user()), page=page, per_page=per_page, error_out=False,
-                    max_per_page=per_page)
-    return {"items": p.items, "page": page, "per_page": per_page, "total": p.total or 0, "pages": p.pages or 0}
+    return s.paginate(services.contracts_query(user()), page, per_page)
 
 
 @blp.route("", endpoint="record", methods=["POST"])

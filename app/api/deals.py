@@ -154,8 +154,7 @@ def _done(deal):
 def list_(page, per_page, scope, stage, broker_id, overdue):
     stmt = services.deals_query(user(), stage=stage or None, broker_id=broker_id, overdue=overdue, scope=scope)
     p = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
-    return {"items": [_dump(d) for d in p.items], "page": page, "per_page": per_page, "total": p.total or 0,
-            "pages": p.pages or 0}
+    return s.page_dump(p, per_page, items=[_dump(d) for d in p.items])
 
 
 @blp.route(f"/<{ID}:deal_id>", endpoint="detail", methods=["GET"])

@@ -159,9 +159,7 @@ def list_(page, per_page, box, status, broker_requested):
     u = user()
     if perm.is_bureau(u) and not box:
         # every inquiry of the county: paged in SQL, in the bureau page's order
-        p = db.paginate(services.for_bureau_query(broker_requested, status or None), page=page, per_page=per_page,
-                        error_out=False, max_per_page=per_page)
-        return {"items": p.items, "page": page, "per_page": per_page, "total": p.total or 0, "pages": p.pages or 0}
+        return s.paginate(services.for_bureau_query(broker_requested, status or None), page, per_page)
     else:
         rows = [] if box == "received" else services.sent_by(u)
         rows += [] if box == "sent" else services.received_by(u)

@@ -68,11 +68,6 @@ def detail_dump(listing, **extra) -> Overlay:
     return Overlay(listing, **hidden, **extra)
 
 
-def page_dump(pagination, per_page: int) -> dict:
-    return {"items": pagination.items, "page": pagination.page, "per_page": per_page,
-            "total": pagination.total or 0, "pages": pagination.pages or 0}
-
-
 def to_service(data: dict) -> dict:
     """API values to what services.validate() takes (keywords as one 、-separated string)."""
     out = dict(data)
@@ -109,7 +104,7 @@ def _make(kind: str) -> Blueprint:
         # Public listings are the same for every caller: the page's JSON is kept until a public change
         # (app/pagecache.memo); the token, its rate limit and the 401s are still checked per request.
         body = pagecache.memo(f"api:{kind}:{f!r}:{per_page}", lambda: current_app.json.dumps(page_schema.dump(
-            page_dump(queries.public_listings(kind, f, per_page=per_page), per_page))) + "\n")
+            s.page_dump(queries.public_listings(kind, f, per_page=per_page), per_page))) + "\n")
         return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
     @blp.route("", endpoint="create", methods=["POST"])
@@ -239,7 +234,7 @@ def _mine(kind: str, page: int, per_page: int):
         return {"items": [], "page": page, "per_page": per_page, "total": 0, "pages": 0}
     stmt = (select(model).where(model.organization_id == u.organization_id)
             .order_by(model.updated_at.desc(), model.id.desc()))
-    return page_dump(db.paginate(stmt, page=page, per_page=per_page, error_out=False), per_page)
+    return s.paginate(stmt, page, per_page)
 
 
 @me_blp.route("/me/needs", endpoint="my_needs", methods=["GET"])

@@ -46,9 +46,7 @@ def list_(page, per_page, unread):
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))
     stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc())  # as services.for_user
-    p = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
-    return {"items": p.items, "page": page, "per_page": per_page, "total": p.total or 0, "pages": p.pages or 0,
-            "unread": services.unread_count(user())}
+    return {**s.paginate(stmt, page, per_page), "unread": services.unread_count(user())}
 
 
 @blp.route("/<int(max=2147483647):notification_id>/read", endpoint="read", methods=["POST"])

@@ -337,3 +337,15 @@ class ContactOut(Schema):
 
 def contact(org) -> dict:
     return {"organization": org.name, "contact_person": org.contact_person or "", "contact_phone": org.contact_phone or ""}
+
+
+def page_dump(pagination, per_page: int, items=None) -> dict:
+    """A Flask-SQLAlchemy pagination as every list endpoint answers it (items, page, per_page, total, pages)."""
+    return {"items": pagination.items if items is None else items, "page": pagination.page, "per_page": per_page,
+            "total": pagination.total or 0, "pages": pagination.pages or 0}
+
+
+def paginate(stmt, page: int, per_page: int) -> dict:
+    """page_dump of the page of stmt (past the end: no items, not an error)."""
+    from app.extensions import db
+    return page_dump(db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=per_page), per_page)
