@@ -36,7 +36,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.ops.logs import access_log, request_id_for, request_id_var
+from app.ops.logs import REQUEST_ID_HEADER, access_log, request_id_for, request_id_var, write_access_line
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,8 @@ class PublicPageCache:
                 self._store(key, entry)
         if entry is not None:
             _, _, status, headers, body = entry
-            rid = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
-            start_response(status, headers + [("X-Page-Cache", "hit"), ("X-Request-ID", rid)])
+            rid = request_id_for(environ.get("HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")))
+            start_response(status, headers + [("X-Page-Cache", "hit"), (REQUEST_ID_HEADER, rid)])
             self._log_hit(environ, status, rid, now)
             return [body]
         return self._render_and_store(environ, start_response, key, gen, now)
@@ -212,14 +212,11 @@ class PublicPageCache:
         """The same access line as a rendered request (app/ops/logs.py), marked as served from the cache."""
         if not access_log.isEnabledFor(logging.INFO):
             return
-        code = int(status[:3])
-        ms = round((time.monotonic() - started) * 1000, 1)
-        path = environ.get("PATH_INFO", "")
-        fields = {"method": "GET", "path": path, "status": code, "duration_ms": ms, "user_id": None,
-                  "remote_addr": environ.get("REMOTE_ADDR"), "cache": "hit"}
         token = request_id_var.set(rid)
         try:
-            access_log.info("GET %s %s %sms (cache)", path, code, ms, extra={"fields": fields})
+            write_access_line(logging.INFO, "GET", environ.get("PATH_INFO", ""), int(status[:3]),
+                              round((time.monotonic() - started) * 1000, 1), None, environ.get("REMOTE_ADDR"),
+                              cache="hit")
         finally:
             request_id_var.reset(token)
 
@@ -242,7 +239,7 @@ class PublicPageCache:
         if (status.startswith("200") and "set-cookie" not in names
                 and names.get("content-type", "").startswith("text/html")
                 and "no-store" not in names.get("cache-control", "") and len(body) <= self.max_bytes // 8):
-            stored = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
+            stored = [(k, v) for k, v in headers if k.lower() != REQUEST_ID_HEADER.lower()]
             self._store(key, (gen, now, status, stored, body))
             if self.shared is not None:
                 self.shared.put(gen, key, status, stored, body, self.ttl)

@@ -29,10 +29,6 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("req
 access_log = logging.getLogger("app.access")
 
 
-def current_request_id() -> str | None:
-    return request_id_var.get()
-
-
 # -- log records ---------------------------------------------------------------------------------------------------
 
 def _install_record_factory() -> None:
@@ -107,9 +103,6 @@ class TextFormatter(logging.Formatter):
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (as logging.lastResort), never to a stream closed since."""
 
-    def __init__(self):
-        super().__init__()
-
     @property
     def stream(self):
         return sys.stderr
@@ -182,10 +175,19 @@ def _log_access(status: int, level: int | None = None, exc_info=None) -> None:
         return
     started = g.get("_ops_started")
     ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
-    fields = {"method": request.method, "path": request.path, "status": status, "duration_ms": ms,
-              "user_id": _user_id(), "remote_addr": request.remote_addr}
-    access_log.log(level, "%s %s %s %sms", request.method, request.path, status, ms,
-                   extra={"fields": fields}, exc_info=exc_info)
+    write_access_line(level, request.method, request.path, status, ms, _user_id(), request.remote_addr,
+                      exc_info=exc_info)
+
+
+def write_access_line(level: int, method: str, path: str, status: int, ms, user_id, remote_addr, exc_info=None,
+                      **extra) -> None:
+    """The one access line per request, in one shape for rendered requests and page-cache hits (`extra` fields
+    such as cache="hit" are added to it)."""
+    fields = {"method": method, "path": path, "status": status, "duration_ms": ms, "user_id": user_id,
+              "remote_addr": remote_addr, **extra}
+    suffix = " (cache)" if extra.get("cache") else ""
+    access_log.log(level, "%s %s %s %sms%s", method, path, status, ms, suffix, extra={"fields": fields},
+                   exc_info=exc_info)
 
 
 def init_request_logging(app: Flask) -> None:
@@ -197,12 +199,10 @@ def init_request_logging(app: Flask) -> None:
 
     def _start():
         g._ops_started = time.perf_counter()
-        rid = _incoming_or_new_id()
-        g.request_id = rid
-        request_id_var.set(rid)
+        request_id_var.set(_incoming_or_new_id())
 
     def _finish(response):
-        rid = g.get("request_id")
+        rid = request_id_var.get()
         if rid:
             response.headers[REQUEST_ID_HEADER] = rid
         _log_access(response.status_code)
