@@ -2,6 +2,7 @@
 schema built by the migrations, every test inside a transaction that is rolled back."""
 import os
 import re
+from contextlib import contextmanager
 from datetime import date
 from itertools import count
 from pathlib import Path
@@ -191,3 +192,19 @@ def post(client, url, data=None, token_from="/"):
     data = dict(data or {})
     data.setdefault("csrf_token", csrf_token(client, token_from))
     return client.post(url, data=data)
+
+
+@contextmanager
+def recorded_statements(engine=None):
+    """The SQL statements sent while the block runs (a list filled as they go); the listener is removed after, so
+    later tests do not keep feeding it."""
+    engine = engine or db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

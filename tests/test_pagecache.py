@@ -6,7 +6,7 @@ from flask import g
 from werkzeug.test import Client
 
 from app.pagecache import Generation, PublicPageCache
-from tests.conftest import login, make_listing, make_user
+from tests.conftest import login, make_listing, make_user, recorded_statements
 
 
 @pytest.fixture
@@ -381,8 +381,6 @@ def test_shared_copies_unreachable_means_each_process_renders(tmp_path):
 def test_signed_in_browse_shares_the_results_until_a_public_change(app, cached):
     """The results of a browse address are rendered once for everyone (memo), also for signed-in visitors whom the
     page cache never serves; their own menu stays theirs, and a new listing is listed at once."""
-    from sqlalchemy import event
-
     from app.extensions import db
     _, cache = cached
     app.extensions["pagecache"] = cache
@@ -395,18 +393,11 @@ def test_signed_in_browse_shares_the_results_until_a_public_change(app, cached):
         g.pop("_login_user", None)
         first = client.get("/needs?sort=newest").get_data(as_text=True)
         assert "共享结果需求一" in first and "浏览者甲" in first
-        listing_queries = []
-
-        def count(_c, _cur, statement, *_a):
-            if "FROM needs" in statement:
-                listing_queries.append(statement)
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements() as statements:
             g.pop("_login_user", None)
             again = client.get("/needs?sort=newest").get_data(as_text=True)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        assert "共享结果需求一" in again and listing_queries == []  # the kept results, no listing query
+        # the kept results: no listing query
+        assert "共享结果需求一" in again and not [st for st in statements if "FROM needs" in st]
         g.pop("_login_user", None)
         assert "共享结果需求一" not in client.get("/needs?sort=newest&industry=fashion").get_data(as_text=True)
         make_listing("need", ent, title="共享结果需求二")

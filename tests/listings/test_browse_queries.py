@@ -1,26 +1,18 @@
 """A page of listing cards costs the same few queries however many cards it shows (no query per card)."""
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.reference import Industry, Town
-from tests.conftest import make_listing, make_user
+from tests.conftest import make_listing, make_user, recorded_statements
 
 
 def _statements(client, path: str) -> int:
     db.session.expunge_all()  # a fresh request: nothing already in the identity map
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        # queries only: the test harness wraps each request in a SAVEPOINT of its own
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements() as seen:
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
+    # queries only: the test harness wraps each request in a SAVEPOINT of its own
+    return sum(1 for st in seen if st.lstrip().upper().startswith("SELECT"))
 
 
 def _post(n: int, kind: str) -> None:

@@ -4,12 +4,11 @@ import logging
 
 import pytest
 import redis
-from sqlalchemy import event
 
 from app import create_app
-from app.extensions import db
 from app.ops import heartbeat
 from config import TestConfig
+from tests.conftest import recorded_statements
 
 SECRET = "s3cret-pw"
 BAD_DB = f"postgresql+psycopg://yjtm:{SECRET}@127.0.0.1:1/nowhere"  # nothing listens on port 1
@@ -30,16 +29,9 @@ def _redis_up() -> bool:
         return False
 
 
-def _statements(app):
-    seen = []
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *a, **k: seen.append(a[2]))
-    return seen
-
-
 def test_healthz_answers_without_touching_the_database(client, app):
-    seen = _statements(app)
-    resp = client.get("/healthz")
+    with recorded_statements() as seen:
+        resp = client.get("/healthz")
     assert resp.status_code == 200
     assert resp.get_json() == {"status": "ok"}
     assert resp.headers["Cache-Control"] == "no-store"

@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from app.ops import logs
 from config import TestConfig
-from tests.conftest import login, make_user
+from tests.conftest import login, make_user, recorded_statements
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -81,23 +81,18 @@ def test_one_access_record_per_request_with_its_fields(client, caplog):
 
 
 def test_access_record_names_the_signed_in_user_without_a_query(client, app, caplog):
-    from sqlalchemy import event
 
-    from app.extensions import db
     user = make_user("enterprise")
     login(client, user)
     caplog.set_level(logging.INFO, logger="app.access")
-    statements = []
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *a, **k: statements.append(a[2]))
-    client.get("/notifications")
-    with_page = len(statements)
+    with recorded_statements() as statements:
+        client.get("/notifications")
     [rec] = _access_records(caplog, "/notifications")
     assert rec.fields["user_id"] == user.id and rec.fields["status"] == 200
     # the probe answers with the logged-in cookie without loading the user just for the log line
-    statements.clear()
-    client.get("/healthz")
-    assert statements == [] and with_page > 0
+    with recorded_statements() as probe_statements:
+        client.get("/healthz")
+    assert probe_statements == [] and statements
 
 
 def test_status_and_duration_are_real(own_app, caplog):
