@@ -195,8 +195,16 @@ def test_log_format_is_checked_at_start(app):
 
 
 def test_production_logs_json_by_default():
+    """Read in a fresh interpreter, so the environment is the one given here, not the test run's."""
     import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    from config import DevelopmentConfig, ProductionConfig
-    assert ProductionConfig.LOG_FORMAT == os.environ.get("LOG_FORMAT", "json")
-    assert DevelopmentConfig.LOG_FORMAT == os.environ.get("LOG_FORMAT", "text")
+    def formats(**env) -> str:
+        base = {k: v for k, v in os.environ.items() if k != "LOG_FORMAT"}
+        code = "from config import DevelopmentConfig as D, ProductionConfig as P; print(P.LOG_FORMAT, D.LOG_FORMAT)"
+        return subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).resolve().parents[2]).stdout.strip()
+    assert formats() == "json text"
+    assert formats(LOG_FORMAT="text") == "text text"
