@@ -20,6 +20,7 @@ microseconds. This is what a reverse proxy's micro-cache would do, kept in the a
 PUBLIC_PAGE_CACHE_SECONDS = 0 turns it off (the test configuration does, except in tests/test_pagecache.py).
 Answers carry `X-Page-Cache: hit` or `miss`.
 """
+import functools
 import hashlib
 import json
 import logging
@@ -50,6 +51,14 @@ WATCHED = {
 }
 
 
+@functools.lru_cache(maxsize=8)
+def _redis(url: str):
+    """One client (and connection pool) per Redis URL for the generations and the shared copies; short timeouts:
+    it sits on the path of every cached page, and Redis away must cost little (the cache is then bypassed)."""
+    import redis
+    return redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
+
+
 class Generation:
     """The shared generation: Redis INCR when configured, else the content of a file every process can see."""
 
@@ -57,13 +66,9 @@ class Generation:
         self.redis_url = redis_url
         self.path = path
         self.key = f"yjtm:pagecache:{name}"
-        self._redis = None
 
     def _client(self):
-        if self._redis is None:
-            import redis
-            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=0.2, socket_connect_timeout=0.2)
-        return self._redis
+        return _redis(self.redis_url)
 
     def read(self):
         """The current generation, or None when it cannot be read (then nothing is served from the cache)."""
@@ -100,13 +105,9 @@ class SharedCopies:
     def __init__(self, redis_url: str, max_body: int):
         self.redis_url = redis_url
         self.max_body = max_body
-        self._redis = None
 
     def _client(self):
-        if self._redis is None:
-            import redis
-            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=0.2, socket_connect_timeout=0.2)
-        return self._redis
+        return _redis(self.redis_url)
 
     def _key(self, gen, key) -> str:
         return self.PREFIX + hashlib.sha1(repr((gen, key)).encode("utf-8", "replace")).hexdigest()

@@ -7,19 +7,16 @@ means "this worker is connected and its loop is running". With the default prefo
 processes and never hold the loop; with --pool solo a task longer than WORKER_HEARTBEAT_MAX_AGE would."""
 import logging
 
-import redis
 from celery import bootsteps
 from flask import Flask
 
-from app.ops import heartbeat
+from app.ops import checks, heartbeat
 
 log = logging.getLogger(__name__)
 
 
 def make_step(app: Flask) -> type[bootsteps.StartStopStep]:
-    url = app.config["REDIS_URL"]
     interval = float(app.config.get("WORKER_HEARTBEAT_INTERVAL", 10))
-    timeout = float(app.config.get("READYZ_TIMEOUT", 2))
 
     class WorkerHeartbeat(bootsteps.StartStopStep):
         requires = ("celery.worker.consumer.connection:Connection",)
@@ -36,7 +33,7 @@ def make_step(app: Flask) -> type[bootsteps.StartStopStep]:
                 log.warning("worker heartbeat not written: %s", err)
 
         def start(self, c):
-            self.client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+            self.client = checks.redis_client(app)  # the app's own client (READYZ_TIMEOUT), as /readyz reads it
             self._beat(c.hostname)
             self.tref = c.timer.call_repeatedly(interval, self._beat, (c.hostname,))
 
@@ -52,7 +49,6 @@ def make_step(app: Flask) -> type[bootsteps.StartStopStep]:
                     heartbeat.forget(self.client, c.hostname)
                 except Exception as err:
                     log.warning("worker heartbeat not removed: %s", err)
-                self.client.close()
                 self.client = None
 
     return WorkerHeartbeat
