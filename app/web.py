@@ -19,11 +19,26 @@ class RowPagination(SelectPagination):
         return list(self._query_args["session"].execute(stmt).all())
 
 
-def paginate_rows(stmt, per_page: int = PER_PAGE) -> RowPagination:
-    """The page of `stmt` named by ?page= (past the end: an empty page, not an error)."""
+def _page_number(arg: str) -> int:
+    return max(1, request.args.get(arg, 1, type=int) or 1)
+
+
+def paginate(stmt, page_arg: str = "page", per_page: int = PER_PAGE, total: int | None = None):
+    """The page of `stmt` a list page shows: its number from ?page_arg= (past the end: an empty page, not an
+    error), PER_PAGE rows. `total`, when the view has counted the rows already, saves the count query."""
     from app.extensions import db
-    return RowPagination(select=stmt, session=db.session, page=request.args.get("page", 1, type=int),
-                         per_page=per_page, error_out=False)
+    p = db.paginate(stmt, page=_page_number(page_arg), per_page=per_page, max_per_page=per_page, error_out=False,
+                    count=total is None)
+    if total is not None:
+        p.total = total
+    return p
+
+
+def paginate_rows(stmt, per_page: int = PER_PAGE) -> RowPagination:
+    """paginate() for a statement selecting an entity and a figure per row."""
+    from app.extensions import db
+    return RowPagination(select=stmt, session=db.session, page=_page_number("page"), per_page=per_page,
+                         error_out=False)
 
 
 def field_errors_to_form(form, err: DomainError) -> None:

@@ -11,7 +11,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import ActionForm
 from app.reference import Industry, Town
-from app.web import field_errors_to_form, safe_next
+from app.web import field_errors_to_form, paginate, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -104,7 +104,7 @@ def organizations():
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(or_(Organization.name.ilike(like, escape="\\"),
                               Organization.credit_code.ilike(like, escape="\\")))
-    page = db.paginate(stmt, per_page=50, error_out=False, max_per_page=50)
+    page = paginate(stmt)
     return render_template("accounts/organizations.html", page=page, show=show, q=q, form=ActionForm())
 
 

@@ -14,11 +14,10 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import ActionForm
 from app.listings.models import Achievement
-from app.web import field_errors_to_form
+from app.web import field_errors_to_form, paginate
 
 bp = Blueprint("contracts", __name__)
 
-PER_PAGE = 50
 # the states a current version can be in (a superseded one is never the latest)
 LIST_STATUSES = {code: label for code, label in CONTRACT_STATUSES if code != "superseded"}
 
@@ -82,8 +81,7 @@ def index():
     # filter by state (an unknown value shows everything rather than an empty list)
     status = request.args.get("status", "")
     status = status if status in LIST_STATUSES else ""
-    page = db.paginate(services.contracts_query(current_user, status), page=request.args.get("page", 1, type=int),
-                       per_page=PER_PAGE, error_out=False, max_per_page=PER_PAGE)
+    page = paginate(services.contracts_query(current_user, status))
     return render_template("contracts/index.html", page=page, status=status, statuses=LIST_STATUSES,
                            can_record=services.can_record(current_user))
 

@@ -11,7 +11,7 @@ from app.deals.forms import AdvanceForm, AssignForm, FollowUpForm, NoteForm
 from app.deals.models import DEAL_STAGES, STAGE_LABELS, Deal
 from app.extensions import db
 from app.forms_common import ActionForm
-from app.web import commit_or_flash
+from app.web import commit_or_flash, paginate
 
 bp = Blueprint("deals", __name__)
 
@@ -22,7 +22,6 @@ def _endpoints():
     from flask import current_app
     return {"has_endpoint": lambda name: name in current_app.view_functions}
 
-PER_PAGE = 50
 
 
 def _form_errors(form) -> str:
@@ -51,7 +50,7 @@ def index():
     stmt = services.deals_query(current_user, stage=stage, broker_id=broker_id, overdue=overdue, scope=scope)
     # the rows' parties and broker with the page, not one query per row
     stmt = stmt.options(selectinload(Deal.buyer_org), selectinload(Deal.seller_org), selectinload(Deal.broker))
-    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    page = paginate(stmt)
     brokers = []
     if perm.is_bureau(current_user):
         from app.brokers.services import certified_profiles

@@ -3,12 +3,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.accounts import permissions as perm
-from app.extensions import db
 from app.forms_common import ActionForm
 from app.inquiries import services
 from app.inquiries.forms import DeclineInquiryForm, InquiryForm, ReplyForm
 from app.listings.services import get_listing
-from app.web import commit_or_flash, commit_or_show
+from app.web import commit_or_flash, commit_or_show, paginate
 
 bp = Blueprint("inquiries", __name__)
 
@@ -138,6 +137,6 @@ def bureau_list():
     perm.require_bureau(current_user)
     broker_requested = request.args.get("broker") == "1"
     status = request.args.get("status") or None
-    page = db.paginate(services.for_bureau_query(broker_requested, status), per_page=50, error_out=False)
+    page = paginate(services.for_bureau_query(broker_requested, status))
     return render_template("inquiries/bureau.html", page=page,
                            broker_requested=broker_requested, status=status)

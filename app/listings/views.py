@@ -17,7 +17,7 @@ from app.listings import queries, services
 from app.listings.forms import AchievementForm, NeedForm, PatentForm, RejectForm
 from app.listings.models import ACTION_LABELS, Achievement, Need, Patent, ReviewEvent
 from app.reference import COOPERATION_MODES, MATURITIES, TRANSFER_MODES, Industry, Town
-from app.web import back, field_errors_to_form
+from app.web import back, field_errors_to_form, paginate
 
 bp = Blueprint("listings", __name__)
 
@@ -239,10 +239,8 @@ def mine():
     pages = {}
     for kind, model in (("need", Need), ("achievement", Achievement)):
         if perm.can_post(current_user, kind):
-            pages[kind] = db.paginate(select(model).where(model.organization_id == org_id)
-                                      .order_by(model.updated_at.desc(), model.id.desc()),
-                                      page=request.args.get(f"{kind}_page", 1, type=int), per_page=50,
-                                      error_out=False, max_per_page=50)
+            pages[kind] = paginate(select(model).where(model.organization_id == org_id)
+                                   .order_by(model.updated_at.desc(), model.id.desc()), page_arg=f"{kind}_page")
     return render_template("listings/mine.html", pages=pages)
 
 

@@ -15,6 +15,7 @@ from app.forms_common import ActionForm
 from app.stats import exports, services
 from app.stats.forms import IndicatorValueForm, YearlyTargetForm
 from app.stats.models import Indicator, IndicatorValue, YearlyTarget
+from app.web import paginate
 
 bp = Blueprint("stats", __name__, url_prefix="/bureau")
 
@@ -72,8 +73,8 @@ def contracts():
         columns = [getattr(Contract, name) for name in exports.CONTRACT_COLUMNS]
         rows = db.session.execute(stmt.with_only_columns(*columns)).yield_per(2000)
         return _xlsx(exports.contracts_workbook(rows, services.describe(d)), "registered-contracts.xlsx")
-    page = db.paginate(stmt, page=max(1, request.args.get("page", 1, type=int) or 1), per_page=50, error_out=False)
-    return render_template("stats/contracts.html", d=d, page=page, totals=services.drill_totals(d),
+    totals = services.drill_totals(d)  # its count is the list's: not counted twice
+    return render_template("stats/contracts.html", d=d, page=paginate(stmt, total=totals["count"]), totals=totals,
                            description=services.describe(d))
 
 

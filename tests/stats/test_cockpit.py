@@ -164,3 +164,12 @@ def test_an_export_over_the_limit_asks_to_narrow_it(bureau_client, monkeypatch):
     one_month = bureau_client.get("/bureau/cockpit/contracts?year=2026&month=4&format=xlsx")
     rows = list(load_workbook(io.BytesIO(one_month.data))["已登记技术合同"].iter_rows(min_row=2, values_only=True))
     assert [r[7] for r in rows] == [1_000_000] and rows[0][2] == "技术开发"
+
+
+def test_drill_down_pages_its_contracts_by_the_counted_total(bureau_client):
+    for i in range(51):
+        make_contract(1_000_000 + i, counted_on=date(2026, 6, 1))
+    first = bureau_client.get("/bureau/cockpit/contracts?year=2026").get_data(as_text=True)
+    assert 'id="drill-count">51<' in first and "page=2" in first
+    second = bureau_client.get("/bureau/cockpit/contracts?year=2026&page=2").get_data(as_text=True)
+    assert second.count('href="/contracts/') == 1
