@@ -330,21 +330,22 @@ def main(argv=None) -> int:
     # Each public page is measured twice: as deployed (anonymous visitors served by the public page cache,
     # app/pagecache.py) and with that cache off, which is what every first visit and every signed-in user costs.
     runs = [("", "30")] + ([("_nocache", "0")] if args.uncached else [])
+    searches, details = search_paths(), detail_paths(name)  # the same addresses for both runs
     for suffix, cache_seconds in runs:
         server = Server("app:create_app()", {**env, "PUBLIC_PAGE_CACHE_SECONDS": cache_seconds}, args.workers,
                         args.worker_class, args.gthreads, workdir / f"gunicorn{suffix}.log")
         try:
             server.wait_ready()
-            cookie, token = login_and_token(server.port)
             plan = [
                 ("home", ["/"], {}),
                 ("listing", LISTING_FILTERS, {}),
-                ("search", search_paths(), {}),
-                ("detail", detail_paths(name), {}),
+                ("search", searches, {}),
+                ("detail", details, {}),
             ]
             if not suffix:  # signed in: never from the page cache, measured once
+                cookie, token = login_and_token(server.port)
                 plan += [("listing_signed_in", LISTING_FILTERS, {"Cookie": cookie}),
-                         ("search_signed_in", search_paths(), {"Cookie": cookie}),
+                         ("search_signed_in", searches, {"Cookie": cookie}),
                          ("cockpit", ["/bureau/cockpit"], {"Cookie": cookie}),
                          ("api", ["/api/v1/achievements?per_page=20"], {"Authorization": f"Bearer {token}"})]
             for page, paths, headers in plan:
