@@ -253,7 +253,7 @@ class PublicPageCache:
 
 
 def init_app(app: Flask) -> None:
-    ttl = float(app.config.get("PUBLIC_PAGE_CACHE_SECONDS", 0))
+    ttl = float(app.config["PUBLIC_PAGE_CACHE_SECONDS"])
     _watch_commits()
     if ttl <= 0:
         return
@@ -262,12 +262,12 @@ def init_app(app: Flask) -> None:
     app.extensions["pagecache_generations"] = generations
     cache = PublicPageCache(app.wsgi_app, generations["public"], ttl=ttl,
                             check_every=float(app.config.get("PUBLIC_PAGE_CACHE_CHECK_SECONDS", 1)),
-                            max_bytes=int(app.config.get("PUBLIC_PAGE_CACHE_MAX_BYTES", 32 * 1024 * 1024)),
+                            max_bytes=int(app.config["PUBLIC_PAGE_CACHE_MAX_BYTES"]),
                             session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"),
                             others={k: v for k, v in generations.items() if k != "public"},
                             remember_cookie=app.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
                             shared=SharedCopies(app.config["REDIS_URL"], max_body=256 * 1024)
-                            if app.config.get("REDIS_URL") and app.config.get("PUBLIC_PAGE_CACHE_SHARED", True)
+                            if app.config.get("REDIS_URL") and app.config["PUBLIC_PAGE_CACHE_SHARED"]
                             else None)
     app.extensions["pagecache"] = cache
     app.wsgi_app = cache

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def make_step(app: Flask) -> type[bootsteps.StartStopStep]:
-    interval = float(app.config.get("WORKER_HEARTBEAT_INTERVAL", 10))
+    interval = float(app.config["WORKER_HEARTBEAT_INTERVAL"])
 
     class WorkerHeartbeat(bootsteps.StartStopStep):
         requires = ("celery.worker.consumer.connection:Connection",)

@@ -24,7 +24,7 @@ NOT_CONFIGURED, IN_PROCESS = "not_configured", "in_process"
 
 
 def _timeout(app: Flask) -> float:
-    return float(app.config.get("READYZ_TIMEOUT", 2.0))
+    return float(app.config["READYZ_TIMEOUT"])
 
 
 def _probe_engine(app: Flask) -> sa.Engine:
@@ -103,7 +103,7 @@ def worker(app: Flask) -> dict:
     client = redis_client(app)
     if client is None or celery_app is None or celery_app.conf.task_always_eager:
         return {"status": IN_PROCESS, "reason": "未配置 REDIS_URL，后台任务在 Web 进程内执行"}
-    max_age = float(app.config.get("WORKER_HEARTBEAT_MAX_AGE", 60))
+    max_age = float(app.config["WORKER_HEARTBEAT_MAX_AGE"])
     bad = FAIL if app.config.get("READYZ_REQUIRE_WORKER", True) else WARN
     try:
         seen = heartbeat.newest(client, max_age)

@@ -216,9 +216,9 @@ def init_request_logging(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     _install_record_factory()
-    if app.config.get("LOG_STDERR", True):
-        configure_logging(app.config.get("LOG_FORMAT", "text"), app.config.get("LOG_LEVEL", "INFO"))
+    if app.config["LOG_STDERR"]:
+        configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
         app.logger.removeHandler(default_handler)  # the root handler writes app.logger's records
     else:
-        make_formatter(app.config.get("LOG_FORMAT", "text"))  # a wrong value fails at start, not at the first line
+        make_formatter(app.config["LOG_FORMAT"])  # a wrong value fails at start, not at the first line
     init_request_logging(app)
