@@ -256,10 +256,6 @@ def unsolved_needs_query(threshold: float = UNSOLVED_BELOW):
             .options(selectinload(Need.organization), selectinload(Need.industry)))
 
 
-def unsolved_needs(threshold: float = UNSOLVED_BELOW) -> list[tuple[Need, float]]:
-    return [(n, float(b or 0.0)) for n, b in db.session.execute(unsolved_needs_query(threshold)).all()]
-
-
 def enqueue_refresh(kind: str, listing_id: int) -> bool:
     """Ask for a refresh after a change; runs in-process when no broker is configured or the broker is down.
     Returns False when the queue was unavailable (the work was done now, or is left to the nightly rebuild)."""

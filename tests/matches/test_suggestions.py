@@ -126,7 +126,7 @@ def test_unsolved_needs_list(app, market):
     solved = _approve_new_need(market, title="球阀内漏严重", description="球阀密封面泄漏，需要硬密封改造。", keywords="球阀、密封")
     unsolved = _approve_new_need(market, title="茶叶揉捻机能耗高", description="名优绿茶加工揉捻工序耗电多，想降低能耗并保持条索紧结。",
                                  industry_code="agriculture", keywords="茶叶、揉捻")
-    ids = [n.id for n, _ in services.unsolved_needs()]
+    ids = [n.id for n, _ in db.session.execute(services.unsolved_needs_query())]
     assert unsolved.id in ids and solved.id not in ids
     c = app.test_client()
     login(c, market["bureau"])
