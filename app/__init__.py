@@ -122,8 +122,12 @@ def _contract_registered(contract_id: int, actor_id: int) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from app.accounts.models import User
-    return db.session.get(User, int(user_id))
+    from app.accounts import identity
+    try:
+        found = identity.user(int(user_id))
+    except ValueError:  # a session from before a change of format
+        return None
+    return found if found is not None and found.is_active else None  # a deactivated account is signed out
 
 
 def _postgres_settings(engine) -> None:
@@ -183,7 +187,8 @@ def _register_filters(app: Flask) -> None:
     @app.context_processor
     def _perm():
         from app.accounts import permissions
-        return {"perm": permissions}
+        from app.web import nav_menu
+        return {"perm": permissions, "nav_menu": nav_menu}
 
 
 def _wants_json() -> bool:

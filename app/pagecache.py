@@ -33,8 +33,9 @@ import zlib
 from collections import OrderedDict
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.ops.logs import REQUEST_ID_HEADER, access_log, request_id_for, request_id_var, write_access_line
@@ -45,10 +46,16 @@ CACHEABLE = re.compile(r"^/(?:|needs|achievements|needs/\d+|achievements/\d+)$")
 # Generations and the tables whose committed changes bump them. "public": what the cached pages show (listings,
 # their organizations, patents, the reference lists). "stats": what the cockpit's figures are made of (summary
 # tables, targets, the plan's indicators); the recompute writes with bulk statements and marks it itself (mark()).
+# "accounts": who is signed in (users, API tokens; app/accounts/identity.py). "notifications": the menu's unread badge.
 WATCHED = {
     "public": frozenset({"needs", "achievements", "organizations", "patents", "industries", "towns"}),
     "stats": frozenset({"contract_stats", "contract_rollups", "yearly_targets", "indicators", "indicator_values"}),
+    "accounts": frozenset({"users", "api_tokens"}),
+    "notifications": frozenset({"notifications"}),
 }
+# Columns whose change alone bumps nothing: bookkeeping no cached copy shows (a token's last use is written at most
+# once a minute per process, app/api/tokens.py; bumping "accounts" for it would empty every process's identities).
+UNWATCHED_COLUMNS = {"api_tokens": frozenset({"last_used_at"})}
 
 
 @functools.lru_cache(maxsize=8)
@@ -78,6 +85,18 @@ class Generation:
             return self.path.read_text() if self.path.exists() else "0"
         except Exception:  # Redis down or the file unreadable: bypass the cache rather than serve stale pages
             return None
+
+    @staticmethod
+    def read_many(generations: list["Generation"]) -> list:
+        """read() of each, with one Redis round trip when they share a Redis URL."""
+        urls = {gen.redis_url for gen in generations}
+        if len(generations) < 2 or len(urls) != 1 or None in urls:
+            return [gen.read() for gen in generations]
+        try:
+            values = _redis(urls.pop()).mget([gen.key for gen in generations])
+        except Exception:  # as read(): unreadable means no copies
+            return [None] * len(generations)
+        return [int(v or 0) for v in values]
 
     def bump(self) -> None:
         try:
@@ -287,7 +306,8 @@ def _watch_commits() -> None:
 
     @event.listens_for(Session, "after_flush")
     def _after_flush(session, _ctx):
-        tables = {getattr(obj, "__tablename__", None) for obj in (*session.new, *session.dirty, *session.deleted)}
+        tables = {getattr(obj, "__tablename__", None) for obj in (*session.new, *session.deleted)}
+        tables |= {getattr(obj, "__tablename__", None) for obj in session.dirty if _watched_change(obj)}
         for name, watched in WATCHED.items():
             if not tables.isdisjoint(watched):
                 mark(session, name)
@@ -300,11 +320,77 @@ def _watch_commits() -> None:
             for name in dirty:
                 if name in generations:
                     generations[name].bump()
+                g.get("_generations_now", {}).pop(name, None)  # this request's reading is out of date now
+
+    def _watched_change(obj) -> bool:
+        unwatched = UNWATCHED_COLUMNS.get(getattr(obj, "__tablename__", None))
+        if not unwatched:
+            return True
+        # after_flush still sees the flushed objects' attribute history
+        state = sa_inspect(obj)
+        return any(attr.history.has_changes() for attr in state.attrs if attr.key not in unwatched)
 
     @event.listens_for(Session, "after_rollback")
     def _after_rollback(session):
         # a rolled-back change never reached the pages; a later commit marks itself again
         session.info.pop("pagecache_dirty", None)
+
+
+# read together on a request's first generation_now (one Redis round trip for all)
+EXACT = tuple(WATCHED)
+
+
+def generation_now(name: str):
+    """Generation `name` read now, once per request (not at most every PUBLIC_PAGE_CACHE_CHECK_SECONDS like the
+    public pages'): for copies that must never outlive a change by even a second, such as who is signed in.
+    None when the cache is off or the generation unreadable (then the caller asks the database)."""
+    if not has_app_context():
+        return None
+    generations = current_app.extensions.get("pagecache_generations")
+    if not generations or name not in generations:
+        return None
+    read = g.setdefault("_generations_now", {})
+    if name not in read:
+        wanted = [n for n in EXACT if n in generations and n not in read] if name in EXACT else [name]
+        read.update(zip(wanted, Generation.read_many([generations[n] for n in wanted]), strict=True))
+    return read[name]
+
+
+class KeptCopies:
+    """Values by key, each valid only under the generation it was computed under (pair with generation_now for
+    copies that must never be stale); least recently used out first. Per-user values live here, not in memo()."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self._rows: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()  # gthread workers share a process
+
+    def get(self, generation, key):
+        with self._lock:
+            hit = self._rows.get(key)
+            if hit is None or hit[0] != generation:
+                return None
+            self._rows.move_to_end(key)
+            return hit[1]
+
+    def put(self, generation, key, value) -> None:
+        with self._lock:
+            self._rows[key] = (generation, value)
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.max_entries:
+                self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+def kept(name: str, max_entries: int) -> KeptCopies:
+    """The current app's KeptCopies called `name` (per app: two apps in one process never share copies)."""
+    store = current_app.extensions.setdefault("kept_copies", {})
+    if name not in store:
+        store[name] = KeptCopies(max_entries)  # a second thread making one too only costs a miss
+    return store[name]
 
 
 MEMO_MAX = 512

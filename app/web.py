@@ -97,3 +97,28 @@ def back(default_endpoint: str = "home.index", **values):
 def login_required_or_401():
     if not current_user.is_authenticated:
         abort(401)
+
+
+def nav_menu():
+    """The site menu (templates/_nav_menu.html) for the current user's kind: rendered once per kind and process, as it
+    is on every page and is mostly links (dozens of url_for). Its key is everything it shows."""
+    from flask import current_app, render_template
+    from markupsafe import Markup
+
+    from app import pagecache
+    from app.accounts import permissions as perm
+    user = current_user
+    signed_in = perm.is_authenticated(user)
+    bureau = signed_in and perm.is_bureau(user)
+    work = signed_in and not bureau
+    m = {"signed_in": signed_in, "bureau": bureau, "role": user.role if work else None,
+         "post_need": work and perm.can_post(user, "need"),
+         "post_achievement": work and perm.can_post(user, "achievement"),
+         "broker_id": user.id if work and user.role == "broker" else None}
+    key = (request.host, request.script_root, *sorted(m.items()))
+    kept = pagecache.kept("nav_menu", 5_000)
+    html = kept.get(current_app.debug, key)  # (templates reload in debug: then each page renders it)
+    if html is None or current_app.debug:
+        html = Markup(render_template("_nav_menu.html", m=m))
+        kept.put(current_app.debug, key, html)
+    return html

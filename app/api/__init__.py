@@ -86,6 +86,7 @@ def init_api(app) -> None:
     limiter = Limiter(key_func=_rate_key, default_limits=[], application_limits=[_rate_limit],
                       application_limits_exempt_when=lambda: not is_api_request(), headers_enabled=True)
     limiter.init_app(app)
+    limiter.request_filter(lambda: not is_api_request())  # pages: skip the limiter's bookkeeping at once
     app.extensions["api_limiter"] = limiter
     app.before_request(auth.refuse_bad_token)
 

@@ -4,8 +4,8 @@ import secrets
 from datetime import UTC, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
+from app.accounts import identity
 from app.accounts import permissions as perm
 from app.api.models import ApiToken
 from app.errors import InvalidTransition, NotFound, ValidationError
@@ -60,9 +60,9 @@ def authenticate(secret: str):
     """The active token and its active user for a presented secret, or (None, None)."""
     if not secret or not secret.startswith(PREFIX) or len(secret) > 200:
         return None, None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))
-                              .options(joinedload(ApiToken.user)))  # one query per API request, not two
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+    # kept per process while no user or token changes (app/accounts/identity.py): no query on most API requests
+    token, owner = identity.token_and_user(hash_secret(secret))
+    if token is None or token.revoked_at is not None or not owner.is_active:
         return None, None
     now = utcnow()
     last = token.last_used_at
@@ -70,4 +70,5 @@ def authenticate(secret: str):
         last = last.replace(tzinfo=UTC)
     if last is None or now - last >= TOUCH_EVERY:
         token.last_used_at = now  # the request hook commits it
-    return token, token.user
+        identity.token_touched(token)
+    return token, owner

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select, update
 
+from app import pagecache
 from app.accounts.models import User
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
@@ -65,10 +66,19 @@ def bureau_staff() -> list[User]:
 
 
 def unread_count(user) -> int:
+    """The menu's badge on every page: kept per user while no notification changes anywhere (the "notifications"
+    generation, read afresh each request: a new or read message shows on the next page)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
-    return db.session.scalar(select(func.count()).select_from(Notification)
-                             .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    generation = pagecache.generation_now("notifications")
+    kept = pagecache.kept("unread_notifications", 10_000) if generation is not None else None
+    if kept is not None and (n := kept.get(generation, user.id)) is not None:
+        return n
+    n = db.session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    if kept is not None:
+        kept.put(generation, user.id, n)
+    return n
 
 
 def for_user(user, only_unread: bool = False, limit: int = 200) -> list[Notification]:
@@ -95,6 +105,7 @@ def mark_read(user, notification: Notification) -> None:
 
 
 def mark_all_read(user) -> int:
+    pagecache.mark(db.session, "notifications")  # a bulk statement: the session's listeners do not see it
     result = db.session.execute(update(Notification)
                                 .where(Notification.user_id == user.id, Notification.read_at.is_(None))
                                 .values(read_at=utcnow()))
