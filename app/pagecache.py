@@ -34,6 +34,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_app_context
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
@@ -396,9 +397,12 @@ def kept(name: str, max_entries: int) -> KeptCopies:
 MEMO_MAX = 512
 
 
-def memo(name: str, compute, generation: str = "public"):
+def memo(name: str, compute, generation: str = "public", share: bool = False):
     """A value every user sees alike (plain data, no ORM objects), kept per process while `generation` is unchanged
-    and at most PUBLIC_PAGE_CACHE_SECONDS; computed every time when the cache is off."""
+    and at most PUBLIC_PAGE_CACHE_SECONDS; computed every time when the cache is off.
+
+    share=True (rendered HTML only): also kept in Redis like the shared page copies, so that a value is computed once
+    per change for the whole server, not once per worker process (each first miss blocks the requests behind it)."""
     cache = current_app.extensions.get("pagecache")
     if cache is None:
         return compute()
@@ -409,7 +413,16 @@ def memo(name: str, compute, generation: str = "public"):
     hit = cache.values.get(name)
     if hit is not None and hit[0] == (generation, gen) and now - hit[1] <= cache.ttl:
         return hit[2]
-    value = compute()
+    shared = cache.shared if share else None
+    value = None
+    if shared is not None:
+        got = shared.get((generation, gen), ("memo", name))
+        if got is not None and got[3] <= cache.ttl:
+            value, now = Markup(got[2].decode("utf-8")), now - got[3]
+    if value is None:
+        value = compute()
+        if shared is not None:
+            shared.put((generation, gen), ("memo", name), "200 OK", [], str(value).encode("utf-8"), cache.ttl)
     while len(cache.values) >= MEMO_MAX:
         # the oldest out (browse results are kept per address: clearing all would drop the cockpit's figures too)
         try:

@@ -406,3 +406,35 @@ def test_signed_in_browse_shares_the_results_until_a_public_change(app, cached):
         assert "共享结果需求二" in client.get("/needs?sort=newest").get_data(as_text=True)
     finally:
         del app.extensions["pagecache"]
+
+
+def test_a_shared_memo_is_computed_once_for_all_processes(app, tmp_path):
+    """memo(share=True): the second process takes the first one's rendered value from Redis; a change computes it
+    again."""
+    from markupsafe import Markup
+
+    from app.pagecache import SharedCopies, memo
+    url = _redis_url()
+    generation = Generation(url, tmp_path / "unused", "memo-test")
+    generation.bump()  # a generation of this test's own
+
+    def process():
+        return PublicPageCache(Origin(), generation, ttl=30, check_every=0, max_bytes=1024 * 1024,
+                               session_cookie="session", shared=SharedCopies(url, max_body=64 * 1024))
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return Markup(f"<b>结果{len(calls)}</b>")
+
+    try:
+        for expected, runs in (("<b>结果1</b>", 1), ("<b>结果1</b>", 1)):
+            app.extensions["pagecache"] = process()  # a process with empty memory each time
+            value = memo("shared-test", compute, share=True)
+            assert value == Markup(expected) and isinstance(value, Markup) and len(calls) == runs
+        generation.bump()
+        app.extensions["pagecache"] = process()
+        assert memo("shared-test", compute, share=True) == Markup("<b>结果2</b>") and len(calls) == 2
+    finally:
+        del app.extensions["pagecache"]

@@ -60,9 +60,10 @@ def browse(kind: str):
 
     # The results (count, cards, page links) are public and alike for everyone: kept per address until a public
     # change, so a signed-in visitor — whom the page cache never serves — does not pay the queries and the cards
-    # again (the page links repeat the address's arguments, hence the whole query string in the key).
+    # again (the page links repeat the address's arguments, hence the whole query string in the key). Shared
+    # through Redis: rendered once per change for the whole server, not once in each worker process.
     key = f"browse:{kind}:{request.script_root}:{request.query_string.decode('latin-1')}"
-    return render_template("listings/browse.html", kind=kind, results=pagecache.memo(key, results), f=f,
+    return render_template("listings/browse.html", kind=kind, results=pagecache.memo(key, results, share=True), f=f,
                            sorts=queries.SORTS[kind], **_refs())
 
 
