@@ -121,13 +121,20 @@ def _contract_registered(contract_id: int, actor_id: int) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    """The signed-in user for the session's id (User.get_id): signed out when the account was deactivated or its
+    password changed since (the stamp no longer matches), or when the session predates stamps."""
+    import hmac
+
     from app.accounts import identity
+    user_id, _, stamp = session_id.partition(":")
     try:
         found = identity.user(int(user_id))
-    except ValueError:  # a session from before a change of format
+    except ValueError:
         return None
-    return found if found is not None and found.is_active else None  # a deactivated account is signed out
+    if found is None or not found.is_active or not hmac.compare_digest(stamp, found.session_stamp()):
+        return None
+    return found
 
 
 def _postgres_settings(engine) -> None:
@@ -241,5 +248,9 @@ def _register_errors(app: Flask) -> None:
     def _other_http(err):
         """Statuses without a page of their own (412, 422, 428, 429 …): problem+json under /api/v1, else as is."""
         if is_api_request():
-            return problems.from_http_exception(err)
+            resp = problems.from_http_exception(err)
+            if err.code == 429:
+                from app.api import retry_after
+                resp.headers["Retry-After"] = str(retry_after(app))
+            return resp
         return err

@@ -41,7 +41,8 @@ def attach(model, values: dict):
     existing = session.identity_map.get(key)
     if existing is not None:
         return existing
-    obj = model(**values)
+    obj = sa_inspect(model).class_manager.new_instance()  # as a query makes it: no constructor, no change events
+    obj.__dict__.update(values)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj

@@ -1,5 +1,7 @@
+import hmac
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,6 +78,16 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated users cannot log in
         return bool(self.active)
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the id and a stamp of the password, so
+        that a new password signs out every other session and browser (app/__init__._load_user)."""
+        return f"{self.id}:{self.session_stamp()}"
+
+    def session_stamp(self) -> str:
+        # keyed with SECRET_KEY: the cookie (signed, not encrypted) reveals nothing about the password hash
+        key = current_app.secret_key.encode("utf-8")
+        return hmac.new(key, (self.password_hash or "").encode("utf-8"), "sha256").hexdigest()[:20]
 
     @property
     def role_label(self) -> str:

@@ -84,7 +84,9 @@ def password():
             db.session.rollback()
             field_errors_to_form(form, err)
         else:
-            flash("密码已修改", "success")
+            # the new password's stamp: this session stays signed in, every other one is signed out
+            login_user(current_user._get_current_object())
+            flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("listings.mine"))
     return render_template("accounts/password.html", form=form)
 

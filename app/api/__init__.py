@@ -83,8 +83,10 @@ def init_api(app) -> None:
     # identify before the limiter counts, so the count is per token
     app.before_request(auth.identify)
     # One shared budget per token (or per IP when anonymous) across every /api/v1 route; the pages are not limited.
+    # No X-RateLimit-* on every answer: they cost two more Redis round trips per call (half the API's, bench/load.py)
+    # and are not promised; the documented Retry-After is set on the 429 itself (retry_after below).
     limiter = Limiter(key_func=_rate_key, default_limits=[], application_limits=[_rate_limit],
-                      application_limits_exempt_when=lambda: not is_api_request(), headers_enabled=True)
+                      application_limits_exempt_when=lambda: not is_api_request(), headers_enabled=False)
     limiter.init_app(app)
     limiter.request_filter(lambda: not is_api_request())  # pages: skip the limiter's bookkeeping at once
     app.extensions["api_limiter"] = limiter
@@ -122,3 +124,13 @@ def _without_api_sessions(interface):
     new = ApiAwareSessionInterface.__new__(ApiAwareSessionInterface)
     new.__dict__.update(interface.__dict__)
     return new
+
+
+def retry_after(app) -> int:
+    """Seconds until the breached limit's window ends (for a 429's Retry-After); 60 when Redis cannot tell."""
+    import time
+    limiter = app.extensions.get("api_limiter")
+    try:
+        return max(1, int(limiter.current_limit.reset_at - time.time()))
+    except Exception:  # no limit breached in this request, or the store unreachable
+        return 60

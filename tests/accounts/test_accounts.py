@@ -87,6 +87,24 @@ def test_password_change(client):
     assert check_password_hash(user.password_hash, "NewPass2027")
 
 
+def test_a_new_password_signs_out_the_other_sessions(app, client):
+    user = make_user("enterprise")
+    db.session.commit()
+    other = app.test_client()  # the same account in another browser
+    login(client, user)
+    login(other, user)
+    assert other.get("/my/listings").status_code == 200
+    r = client.post("/account/password", data={"current": PASSWORD, "password": "NewPass2027",
+                                                 "password2": "NewPass2027",
+                                                 "csrf_token": csrf_token(client, "/account/password")})
+    assert r.status_code == 302
+    assert client.get("/my/listings").status_code == 200  # the browser that changed it stays signed in
+    r = other.get("/my/listings")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    login(other, user.email, "NewPass2027")
+    assert other.get("/my/listings").status_code == 200
+
+
 def test_bureau_verifies_organization(client):
     org_user = make_user("enterprise", verified=False)
     login(client, make_user("bureau"))

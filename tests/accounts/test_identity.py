@@ -14,12 +14,15 @@ from tests.conftest import login, make_user, recorded_statements
 def generations(app, tmp_path):
     """The generations the page cache would make (files here, as without Redis); the page cache itself stays off."""
     gens = {name: Generation(None, tmp_path / name, name) for name in WATCHED}
+    before = app.extensions.get("pagecache_generations")
     app.extensions["pagecache_generations"] = gens
     app.extensions.pop("kept_copies", None)
     try:
         yield gens
     finally:
-        del app.extensions["pagecache_generations"]
+        app.extensions.pop("pagecache_generations")
+        if before is not None:
+            app.extensions["pagecache_generations"] = before
         app.extensions.pop("kept_copies", None)
 
 
