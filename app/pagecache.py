@@ -67,6 +67,10 @@ def _redis(url: str):
     return redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
 
 
+REDIS_RETRY_SECONDS = 1.0
+_redis_down_until: dict[str, float] = {}
+
+
 class Generation:
     """The shared generation: Redis INCR when configured, else the content of a file every process can see."""
 
@@ -93,9 +97,15 @@ class Generation:
         urls = {gen.redis_url for gen in generations}
         if len(generations) < 2 or len(urls) != 1 or None in urls:
             return [gen.read() for gen in generations]
+        url = urls.pop()
+        # read on every signed-in request: after a failure, a second without trying (a Redis that hangs must not add
+        # its timeout to each page; the copies are not used meanwhile, the database answers)
+        if time.monotonic() < _redis_down_until.get(url, 0.0):
+            return [None] * len(generations)
         try:
-            values = _redis(urls.pop()).mget([gen.key for gen in generations])
+            values = _redis(url).mget([gen.key for gen in generations])
         except Exception:  # as read(): unreadable means no copies
+            _redis_down_until[url] = time.monotonic() + REDIS_RETRY_SECONDS
             return [None] * len(generations)
         return [int(v or 0) for v in values]
 

@@ -28,7 +28,8 @@ def copies() -> pagecache.KeptCopies:
 
 
 def values_of(obj) -> dict:
-    """The loaded column values of a persistent instance (what a query would fill in)."""
+    """The loaded column values of a persistent instance (what a query would fill in). Users and tokens have only
+    immutable values (str, int, bool, datetime): the instances made from one copy cannot change it in place."""
     mapper = sa_inspect(obj).mapper
     return {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
 
