@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import re
+import secrets
 import threading
 import time
 import zlib
@@ -68,6 +69,10 @@ def _redis(url: str):
 
 
 REDIS_RETRY_SECONDS = 1.0
+
+
+def _random_start() -> int:
+    return secrets.randbits(52) + 1  # far from any number a restarted counter would count up to
 _redis_down_until: dict[str, float] = {}
 
 
@@ -86,10 +91,22 @@ class Generation:
         """The current generation, or None when it cannot be read (then nothing is served from the cache)."""
         try:
             if self.redis_url:
-                return int(self._client().get(self.key) or 0)
+                value = self._client().get(self.key)
+                return int(value) if value is not None else self._start([self])[0]
             return self.path.read_text() if self.path.exists() else "0"
         except Exception:  # Redis down or the file unreadable: bypass the cache rather than serve stale pages
             return None
+
+    @staticmethod
+    def _start(generations: list["Generation"]) -> list[int]:
+        """Missing counters (a new or restarted Redis) begin at a random value, never at 0 again: a copy kept under
+        a number from before the restart must not become valid when the new counter reaches that number."""
+        pipe = _redis(generations[0].redis_url).pipeline()
+        for gen in generations:
+            pipe.set(gen.key, _random_start(), nx=True)
+        for gen in generations:
+            pipe.get(gen.key)
+        return [int(v) for v in pipe.execute()[len(generations):]]
 
     @staticmethod
     def read_many(generations: list["Generation"]) -> list:
@@ -104,15 +121,22 @@ class Generation:
             return [None] * len(generations)
         try:
             values = _redis(url).mget([gen.key for gen in generations])
+            if None in values:
+                missing = [gen for gen, v in zip(generations, values, strict=True) if v is None]
+                started = dict(zip((gen.key for gen in missing), Generation._start(missing), strict=True))
+                values = [started.get(gen.key, v) for gen, v in zip(generations, values, strict=True)]
         except Exception:  # as read(): unreadable means no copies
             _redis_down_until[url] = time.monotonic() + REDIS_RETRY_SECONDS
             return [None] * len(generations)
-        return [int(v or 0) for v in values]
+        return [int(v) for v in values]
 
     def bump(self) -> None:
         try:
             if self.redis_url:
-                self._client().incr(self.key)
+                pipe = self._client().pipeline()
+                pipe.set(self.key, _random_start(), nx=True)  # a missing counter starts at random, as in _start
+                pipe.incr(self.key)
+                pipe.execute()
             else:
                 # a value no other bump writes (mtimes can repeat within a clock tick), replaced atomically
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -369,24 +393,27 @@ def generation_now(name: str):
 
 class KeptCopies:
     """Values by key, each valid only under the generation it was computed under (pair with generation_now for
-    copies that must never be stale); least recently used out first. Per-user values live here, not in memo()."""
+    copies that must never be stale) and for at most max_age seconds: a bump lost while Redis was unreachable
+    leaves a copy wrong for no longer than that. Least recently used out first. Per-user values live here, not in
+    memo()."""
 
-    def __init__(self, max_entries: int):
+    def __init__(self, max_entries: int, max_age: float = 30.0):
         self.max_entries = max_entries
+        self.max_age = max_age
         self._rows: OrderedDict = OrderedDict()
         self._lock = threading.Lock()  # gthread workers share a process
 
     def get(self, generation, key):
         with self._lock:
             hit = self._rows.get(key)
-            if hit is None or hit[0] != generation:
+            if hit is None or hit[0] != generation or time.monotonic() - hit[1] > self.max_age:
                 return None
             self._rows.move_to_end(key)
-            return hit[1]
+            return hit[2]
 
     def put(self, generation, key, value) -> None:
         with self._lock:
-            self._rows[key] = (generation, value)
+            self._rows[key] = (generation, time.monotonic(), value)
             self._rows.move_to_end(key)
             while len(self._rows) > self.max_entries:
                 self._rows.popitem(last=False)
@@ -397,10 +424,12 @@ class KeptCopies:
 
 
 def kept(name: str, max_entries: int) -> KeptCopies:
-    """The current app's KeptCopies called `name` (per app: two apps in one process never share copies)."""
+    """The current app's KeptCopies called `name` (per app: two apps in one process never share copies), each copy
+    kept at most PUBLIC_PAGE_CACHE_SECONDS (30 when the page cache is off)."""
     store = current_app.extensions.setdefault("kept_copies", {})
     if name not in store:
-        store[name] = KeptCopies(max_entries)  # a second thread making one too only costs a miss
+        # a second thread making one too only costs a miss
+        store[name] = KeptCopies(max_entries, float(current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]) or 30.0)
     return store[name]
 
 

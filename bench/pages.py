@@ -68,9 +68,12 @@ def measure(app, user_id: int, paths: list[str], repeat: int) -> list[dict]:
         statements.append(1)
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", count)
+    from app.accounts.models import User
+    with app.app_context():
+        session_id = db.session.get(User, user_id).get_id()  # the id with its password stamp (User.get_id)
     client = app.test_client()
     with client.session_transaction() as s:
-        s["_user_id"] = str(user_id)
+        s["_user_id"] = session_id
         s["_fresh"] = True
     out = []
     for path in paths:

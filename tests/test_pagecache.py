@@ -438,3 +438,34 @@ def test_a_shared_memo_is_computed_once_for_all_processes(app, tmp_path):
         assert memo("shared-test", compute, share=True) == Markup("<b>结果2</b>") and len(calls) == 2
     finally:
         del app.extensions["pagecache"]
+
+
+def test_a_restarted_redis_never_brings_back_an_old_generation(tmp_path):
+    """Counters begin at a random value when missing (new or restarted Redis): a copy kept under a number from
+    before the restart does not become valid again when the new counter counts up to it."""
+    import redis
+    url = _redis_url()
+    client = redis.Redis.from_url(url)
+    gen = Generation(url, tmp_path / "unused", "restart-test")
+    client.delete(gen.key)
+    first = gen.read()
+    assert first > 1000 and Generation.read_many([gen, Generation(url, tmp_path / "u2", "restart-test")]) == [first] * 2
+    gen.bump()
+    assert gen.read() == first + 1
+    client.delete(gen.key)  # what a restart without persistence does
+    gen.bump()  # a bump on the missing counter starts at random too, not at 1
+    again = gen.read()
+    assert again not in (1, first, first + 1) and again > 1000
+    client.delete(gen.key)
+
+
+def test_kept_copies_are_per_generation_and_bounded_in_age():
+    from app.pagecache import KeptCopies
+    kept = KeptCopies(max_entries=2, max_age=0.2)
+    kept.put(1, "a", "甲")
+    assert kept.get(1, "a") == "甲" and kept.get(2, "a") is None  # another generation: not this copy
+    kept.put(1, "b", "乙")
+    kept.put(1, "c", "丙")  # over max_entries: the least recently used ("a") out
+    assert kept.get(1, "a") is None and kept.get(1, "c") == "丙"
+    time.sleep(0.25)
+    assert kept.get(1, "c") is None  # older than max_age (a bump lost while Redis was away cannot keep it)

@@ -46,18 +46,29 @@ def index():
         show = "active"
         stmt = stmt.where(Auction.status.in_(ACTIVE_STATUSES)).order_by(Auction.ends_at, Auction.id)
     auctions = db.session.scalars(stmt.limit(200)).all()
+    q = (request.args.get("achievement_q") or "").strip()[:50]
+    schedulable = _schedulable(current_user, q)
     return render_template("auctions/index.html", auctions=auctions, show=show, now=utcnow(),
-                           schedulable=_schedulable(current_user))
+                           schedulable=schedulable[:SCHEDULABLE_SHOWN], more=len(schedulable) > SCHEDULABLE_SHOWN,
+                           achievement_q=q)
 
 
-def _schedulable(user) -> list:
-    """Approved achievements of the user's organization without a running auction (for the 发起拍卖 box)."""
+# A university may have thousands of achievements: the box offers this many (a keyword narrows them), not all.
+SCHEDULABLE_SHOWN = 50
+
+
+def _schedulable(user, q: str = "") -> list:
+    """Approved achievements of the user's organization without a running auction (for the 发起拍卖 box): id and
+    title only, at most one more than SCHEDULABLE_SHOWN (to tell that there are more)."""
     if not perm.can_post(user, "achievement"):
         return []
     running = select(Auction.achievement_id).where(Auction.status.in_(ACTIVE_STATUSES))
-    return list(db.session.scalars(select(Achievement).where(
+    stmt = select(Achievement.id, Achievement.title).where(
         Achievement.organization_id == user.organization_id, Achievement.status == "approved",
-        Achievement.id.not_in(running)).order_by(Achievement.title)))
+        Achievement.id.not_in(running))
+    if q:
+        stmt = stmt.where(Achievement.title.contains(q, autoescape=True))
+    return list(db.session.execute(stmt.order_by(Achievement.title, Achievement.id).limit(SCHEDULABLE_SHOWN + 1)))
 
 
 @bp.route("/auctions/new")

@@ -381,3 +381,21 @@ def test_schedule_box_on_the_auction_list(app, world):
     bureau = app.test_client()
     login(bureau, world["bureau"])
     assert "代成果单位发起" in bureau.get("/auctions").get_data(as_text=True)
+
+
+def test_schedule_box_offers_a_large_organization_the_first_ones_and_a_search(app, world, monkeypatch):
+    """A university with thousands of achievements gets the first SCHEDULABLE_SHOWN by title and a keyword search,
+    not a select of every one."""
+    from app.auctions import views
+    monkeypatch.setattr(views, "SCHEDULABLE_SHOWN", 2)
+    for title in ("阀门密封成果", "泵体铸造成果", "电机控制成果"):
+        make_listing("achievement", world["owner"], "approved", title=title)
+    db.session.flush()
+    c = app.test_client()
+    login(c, world["owner"])
+    html = c.get("/auctions").get_data(as_text=True)
+    assert html.count("<option value=") == 2 and 'id="schedulable-search"' in html and "请输入关键词查找" in html
+    html = c.get("/auctions?achievement_q=阀门").get_data(as_text=True)
+    assert html.count("<option value=") == 1 and "阀门密封成果" in html and "请输入关键词查找" not in html
+    html = c.get("/auctions?achievement_q=没有这个").get_data(as_text=True)
+    assert "没有名称含“没有这个”的可拍卖成果" in html and "发起拍卖</button>" not in html
