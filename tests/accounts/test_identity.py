@@ -26,15 +26,21 @@ def generations(app, tmp_path):
         app.extensions.pop("kept_copies", None)
 
 
+def _signed_in(app, role: str, **kw):
+    """A committed user of this role and a client where they are signed in."""
+    user = make_user(role, **kw)
+    db.session.commit()
+    client = app.test_client()
+    login(client, user)
+    return user, client
+
+
 def _selects(statements, table: str) -> list[str]:
     return [s for s in statements if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
 
 
 def test_a_repeated_page_asks_the_database_neither_for_the_user_nor_the_badge(app, generations):
-    user = make_user("bureau", name="缓存身份甲")
-    db.session.commit()
-    client = app.test_client()
-    login(client, user)
+    user, client = _signed_in(app, "bureau", name="缓存身份甲")
     assert "缓存身份甲" in client.get("/bureau/cockpit").get_data(as_text=True)  # loads and keeps
     with recorded_statements() as statements:
         page = client.get("/bureau/cockpit").get_data(as_text=True)
@@ -43,10 +49,7 @@ def test_a_repeated_page_asks_the_database_neither_for_the_user_nor_the_badge(ap
 
 
 def test_a_role_change_holds_on_the_next_request(app, generations):
-    user = make_user("bureau")
-    db.session.commit()
-    client = app.test_client()
-    login(client, user)
+    user, client = _signed_in(app, "bureau")
     assert client.get("/bureau/cockpit").status_code == 200
     user.role = "enterprise"
     db.session.commit()
@@ -54,10 +57,7 @@ def test_a_role_change_holds_on_the_next_request(app, generations):
 
 
 def test_a_deactivated_account_is_signed_out(app, generations):
-    user = make_user("enterprise")
-    db.session.commit()
-    client = app.test_client()
-    login(client, user)
+    user, client = _signed_in(app, "enterprise")
     assert client.get("/my/listings").status_code == 200
     user.active = False
     db.session.commit()
@@ -66,10 +66,7 @@ def test_a_deactivated_account_is_signed_out(app, generations):
 
 
 def test_a_new_name_shows_at_once(app, generations):
-    user = make_user("enterprise", name="旧名字")
-    db.session.commit()
-    client = app.test_client()
-    login(client, user)
+    user, client = _signed_in(app, "enterprise", name="旧名字")
     assert "旧名字" in client.get("/my/listings").get_data(as_text=True)
     user.name = "新名字"
     db.session.commit()
@@ -78,10 +75,7 @@ def test_a_new_name_shows_at_once(app, generations):
 
 
 def test_the_badge_follows_new_and_read_notifications(app, generations):
-    user = make_user("enterprise")
-    db.session.commit()
-    client = app.test_client()
-    login(client, user)
+    user, client = _signed_in(app, "enterprise")
     assert "unread-badge" not in client.get("/my/listings").get_data(as_text=True)
     notifications.notify(user, "test", "一条新消息")
     db.session.commit()
@@ -123,10 +117,7 @@ def test_writing_a_tokens_last_use_keeps_everyones_copies(app, generations):
 
 def test_generation_unreadable_means_the_database_every_time(app, generations, tmp_path):
     generations["accounts"] = Generation("redis://127.0.0.1:1/0", tmp_path / "unused", "accounts")  # nothing there
-    user = make_user("bureau", name="无缓存身份")
-    db.session.commit()
-    client = app.test_client()
-    login(client, user)
+    user, client = _signed_in(app, "bureau", name="无缓存身份")
     client.get("/bureau/cockpit")
     with recorded_statements() as statements:
         page = client.get("/bureau/cockpit").get_data(as_text=True)
