@@ -8,7 +8,7 @@ microseconds. This is what a reverse proxy's micro-cache would do, kept in the a
   signed-in user, a flashed message or a form with a CSRF token never comes from (or goes into) the cache.
 * Only 200 text/html answers that set no cookie are stored, at most PUBLIC_PAGE_CACHE_SECONDS old and within a byte
   budget per process (least recently used out first).
-* Every commit that changes a table the public pages show (PUBLIC_TABLES) bumps a generation — in Redis when
+* Every commit that changes a table the public pages show (WATCHED["public"]) bumps a generation — in Redis when
   REDIS_URL is set, else a file in the instance folder — and each process reads it at most every
   PUBLIC_PAGE_CACHE_CHECK_SECONDS; a copy from an older generation is never served. Generation unreadable (Redis
   down) → no cache, every request rendered as before.
@@ -17,8 +17,13 @@ microseconds. This is what a reverse proxy's micro-cache would do, kept in the a
   that has no copy of its own takes that one before rendering: an address is rendered once per change for the whole
   server, not once per worker process (SharedCopies). Redis unreachable → each process renders its own, as before.
 
-PUBLIC_PAGE_CACHE_SECONDS = 0 turns it off (the test configuration does, except in tests/test_pagecache.py).
-Answers carry `X-Page-Cache: hit` or `miss`.
+The same generations serve the copies kept inside the app: memo() for values everyone sees alike (home figures,
+reference lists, cockpit figures, browse results; share=True also through Redis), and KeptCopies with
+generation_now() — read afresh on each request, one MGET — for per-user copies that must never be stale: who is signed
+in (app/accounts/identity.py, generation "accounts") and the unread badge ("notifications").
+
+PUBLIC_PAGE_CACHE_SECONDS = 0 turns it all off (the test configuration does, except in tests/test_pagecache.py and
+tests/accounts/test_identity.py). Answers carry `X-Page-Cache: hit` or `miss`.
 """
 import functools
 import hashlib
