@@ -115,7 +115,7 @@ def nav_menu():
          "post_need": work and perm.can_post(user, "need"),
          "post_achievement": work and perm.can_post(user, "achievement"),
          "broker_id": user.id if work and user.role == "broker" else None}
-    key = (request.host, request.script_root, *sorted(m.items()))
+    key = (request.script_root, *sorted(m.items()))  # its links are paths: the Host header plays no part
     kept = pagecache.kept("nav_menu", 5_000)
     html = kept.get(current_app.debug, key)  # (templates reload in debug: then each page renders it)
     if html is None or current_app.debug:
