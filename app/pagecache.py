@@ -73,12 +73,13 @@ def _redis(url: str):
     return redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
 
 
+# after a failed read, a second without trying that Redis: a Redis that hangs must not add its timeout to each page
 REDIS_RETRY_SECONDS = 1.0
+_redis_down_until: dict[str, float] = {}
 
 
 def _random_start() -> int:
     return secrets.randbits(52) + 1  # far from any number a restarted counter would count up to
-_redis_down_until: dict[str, float] = {}
 
 
 class Generation:
@@ -94,12 +95,12 @@ class Generation:
 
     def read(self):
         """The current generation, or None when it cannot be read (then nothing is served from the cache)."""
+        return Generation.read_many([self])[0]
+
+    def _read_file(self):
         try:
-            if self.redis_url:
-                value = self._client().get(self.key)
-                return int(value) if value is not None else self._start([self])[0]
             return self.path.read_text() if self.path.exists() else "0"
-        except Exception:  # Redis down or the file unreadable: bypass the cache rather than serve stale pages
+        except OSError:
             return None
 
     @staticmethod
@@ -115,13 +116,14 @@ class Generation:
 
     @staticmethod
     def read_many(generations: list["Generation"]) -> list:
-        """read() of each, with one Redis round trip when they share a Redis URL."""
+        """The generations' values (None: unreadable, so no copies), with one Redis round trip when they share a
+        Redis URL. Redis down or the file unreadable: bypass the copies rather than serve stale ones."""
         urls = {gen.redis_url for gen in generations}
-        if len(generations) < 2 or len(urls) != 1 or None in urls:
+        if urls == {None}:
+            return [gen._read_file() for gen in generations]
+        if len(urls) > 1:
             return [gen.read() for gen in generations]
         url = urls.pop()
-        # read on every signed-in request: after a failure, a second without trying (a Redis that hangs must not add
-        # its timeout to each page; the copies are not used meanwhile, the database answers)
         if time.monotonic() < _redis_down_until.get(url, 0.0):
             return [None] * len(generations)
         try:
@@ -209,7 +211,7 @@ class PublicPageCache:
         # a visitor carrying either cookie may be signed in (Flask-Login restores a user from "remember me")
         self.personal_cookies = (session_cookie + "=", remember_cookie + "=")
         self._entries: OrderedDict = OrderedDict()  # key -> (generation, stored_at, status, headers, body)
-        self.values: dict = {}  # memo(): name -> (generation, stored_at, value)
+        self.values = KeptCopies(MEMO_MAX, ttl)  # memo()
         self._bytes = 0
         self._gen_read: dict[str, tuple] = {}  # name -> (value, read_at)
         self._lock = threading.Lock()  # gthread workers share one cache per process
@@ -376,10 +378,6 @@ def _watch_commits() -> None:
         session.info.pop("pagecache_dirty", None)
 
 
-# read together on a request's first generation_now (one Redis round trip for all)
-EXACT = tuple(WATCHED)
-
-
 def generation_now(name: str):
     """Generation `name` read now, once per request (not at most every PUBLIC_PAGE_CACHE_CHECK_SECONDS like the
     public pages'): for copies that must never outlive a change by even a second, such as who is signed in.
@@ -390,8 +388,8 @@ def generation_now(name: str):
     if not generations or name not in generations:
         return None
     read = g.setdefault("_generations_now", {})
-    if name not in read:
-        wanted = [n for n in EXACT if n in generations and n not in read] if name in EXACT else [name]
+    if name not in read:  # all of them at once: one Redis round trip per request
+        wanted = [n for n in generations if n not in read]
         read.update(zip(wanted, Generation.read_many([generations[n] for n in wanted]), strict=True))
     return read[name]
 
@@ -416,16 +414,13 @@ class KeptCopies:
             self._rows.move_to_end(key)
             return hit[2]
 
-    def put(self, generation, key, value) -> None:
+    def put(self, generation, key, value, age: float = 0.0) -> None:
+        """age: how old the value already is (a copy taken from Redis expires when the original does)."""
         with self._lock:
-            self._rows[key] = (generation, time.monotonic(), value)
+            self._rows[key] = (generation, time.monotonic() - age, value)
             self._rows.move_to_end(key)
             while len(self._rows) > self.max_entries:
                 self._rows.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rows.clear()
 
 
 def kept(name: str, max_entries: int) -> KeptCopies:
@@ -453,25 +448,16 @@ def memo(name: str, compute, generation: str = "public", share: bool = False):
     gen = cache.current_generation(generation)
     if gen is None:
         return compute()
-    now = time.monotonic()
-    hit = cache.values.get(name)
-    if hit is not None and hit[0] == (generation, gen) and now - hit[1] <= cache.ttl:
-        return hit[2]
+    hit = cache.values.get((generation, gen), name)
+    if hit is not None:
+        return hit
     shared = cache.shared if share else None
-    value = None
-    if shared is not None:
-        got = shared.get((generation, gen), ("memo", name))
-        if got is not None and got[3] <= cache.ttl:
-            value, now = Markup(got[2].decode("utf-8")), now - got[3]
-    if value is None:
-        value = compute()
+    got = shared.get((generation, gen), ("memo", name)) if shared is not None else None
+    if got is not None and got[3] <= cache.ttl:
+        value, age = Markup(got[2].decode("utf-8")), got[3]
+    else:
+        value, age = compute(), 0.0
         if shared is not None:
             shared.put((generation, gen), ("memo", name), "200 OK", [], str(value).encode("utf-8"), cache.ttl)
-    while len(cache.values) >= MEMO_MAX:
-        # the oldest out (browse results are kept per address: clearing all would drop the cockpit's figures too)
-        try:
-            cache.values.pop(next(iter(cache.values)), None)
-        except (RuntimeError, StopIteration):  # another thread changed it meanwhile (gthread workers)
-            break
-    cache.values[name] = ((generation, gen), now, value)
+    cache.values.put((generation, gen), name, value, age)
     return value
