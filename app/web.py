@@ -117,8 +117,8 @@ def nav_menu():
          "broker_id": user.id if work and user.role == "broker" else None}
     key = (request.script_root, *sorted(m.items()))  # its links are paths: the Host header plays no part
     kept = pagecache.kept("nav_menu", 5_000)
-    html = kept.get(current_app.debug, key)  # (templates reload in debug: then each page renders it)
-    if html is None or current_app.debug:
+    html = None if current_app.debug else kept.get(None, key)  # debug reloads templates: render each time
+    if html is None:
         html = Markup(render_template("_nav_menu.html", m=m))
-        kept.put(current_app.debug, key, html)
+        kept.put(None, key, html)
     return html

@@ -102,10 +102,9 @@ def organizations():
             .options(selectinload(Organization.town)))
     if show == "unverified":
         stmt = stmt.where(Organization.verified_at.is_(None))
-    if q:  # the county's units by name or credit code, a page at a time
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Organization.name.ilike(like, escape="\\"),
-                              Organization.credit_code.ilike(like, escape="\\")))
+    if q:  # the county's units by name or credit code, a page at a time (% and _ typed are plain characters)
+        stmt = stmt.where(or_(Organization.name.icontains(q, autoescape=True),
+                              Organization.credit_code.icontains(q, autoescape=True)))
     page = paginate(stmt)
     return render_template("accounts/organizations.html", page=page, show=show, q=q, form=ActionForm())
 
