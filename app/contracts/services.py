@@ -138,8 +138,9 @@ def _optional_id(value):
     return value
 
 
-def validate(user, data: dict, today: date | None = None) -> dict:
-    """Check and normalise a contract form. Raises ValidationError with Chinese messages per field."""
+def validate(user, data: dict, today: date | None = None, current: Contract | None = None) -> dict:
+    """Check and normalise a contract form. Raises ValidationError with Chinese messages per field. `current` is
+    the contract being edited or corrected: what it already links stays linkable."""
     today = today or local_today()
     errors: dict[str, str] = {}
     clean: dict = {}
@@ -197,6 +198,10 @@ def validate(user, data: dict, today: date | None = None) -> dict:
         ach = db.session.get(Achievement, ach_id) if isinstance(ach_id, int) else None
         if ach is None:
             errors["achievement_id"] = "关联的科技成果不存在"
+        elif ach.status != "approved" and ach.id not in (
+                current.achievement_id if current is not None else None,
+                deal.achievement_id if deal is not None and "deal_id" not in errors else None):
+            errors["achievement_id"] = "只能关联已发布的科技成果"
         else:
             clean["achievement_id"] = ach.id
     elif deal is not None and deal.achievement_id:
@@ -269,7 +274,7 @@ def update(user, c: Contract, data: dict, today: date | None = None) -> str:
         raise InvalidTransition("该版本已被更正，不能修改")
     if c.status not in EDITABLE_STATUSES:
         raise InvalidTransition("当前状态不能修改")
-    values = validate(user, data, today)
+    values = validate(user, data, today, current=c)
     _apply(c, values)
     db.session.flush()
     if c.deal_id is not None:
@@ -300,7 +305,7 @@ def correct(user, c: Contract, data: dict, reason: str, today: date | None = Non
     pending = db.session.scalar(select(Contract.id).where(Contract.supersedes_id == c.id))
     if pending is not None:
         raise InvalidTransition("该合同已有待登记的更正版本，请修改那一版本")
-    values = validate(user, data, today)
+    values = validate(user, data, today, current=c)
     new = Contract(version=c.version + 1, root_id=c.family_id, supersedes_id=c.id, status="submitted",
                    recorded_by_id=user.id, submitted_at=utcnow(), correction_reason=reason)
     _apply(new, values)
