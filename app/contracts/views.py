@@ -1,19 +1,16 @@
 """Contract pages: my contracts, record, detail with version history, edit/resubmit, correct, and the bureau's
 registration queue (register / return). Thin: load → check access → service → one commit."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from app.accounts import permissions as perm
-from app.accounts.models import Organization
-from app.contracts import services
+from app.contracts import lookup, services
 from app.contracts.forms import ContractForm, CorrectionForm, ReturnForm
 from app.contracts.models import CONTRACT_ACTION_LABELS, CONTRACT_STATUSES, Contract
 from app.errors import DomainError
 from app.extensions import db
 from app.forms_common import ActionForm
-from app.listings.models import Achievement
 from app.web import field_errors_to_form, paginate
 
 bp = Blueprint("contracts", __name__)
@@ -23,11 +20,8 @@ LIST_STATUSES = {code: label for code, label in CONTRACT_STATUSES if code != "su
 
 
 def _choices(form: ContractForm, user, contract: Contract | None = None) -> None:
-    orgs = db.session.scalars(select(Organization).where(Organization.kind != "government")
-                              .order_by(Organization.name)).all()
-    org_choices = [("", "手工填写（未在平台注册的单位）")] + [(o.id, f"{o.name}（{o.kind_label}）") for o in orgs]
-    form.buyer_org_id.choices = form.seller_org_id.choices = org_choices
-
+    """The short lists (the user's open deals, certified brokers); parties and achievement are pickers backed by
+    the lookups below, since a county market holds thousands of units and 100,000 listings."""
     from app.deals.models import OPEN_STAGES, Deal
     stmt = select(Deal).order_by(Deal.id.desc()).limit(300)
     if not perm.is_bureau(user):
@@ -39,11 +33,6 @@ def _choices(form: ContractForm, user, contract: Contract | None = None) -> None
     deals = [d for d in db.session.scalars(stmt) if d.stage in OPEN_STAGES or d.id == keep]
     form.deal_id.choices = [("", "不关联")] + [(d.id, f"#{d.id} {d.title}（{d.stage_label}）") for d in deals]
 
-    keep = contract.achievement_id if contract is not None else None
-    achs = db.session.scalars(select(Achievement).where(or_(Achievement.status == "approved", Achievement.id == keep))
-                              .order_by(Achievement.title).limit(1000)
-                              .options(selectinload(Achievement.organization))).all()
-    form.achievement_id.choices = [("", "不关联")] + [(a.id, f"{a.title}（{a.organization.name}）") for a in achs]
 
     from app.brokers.services import certified_profiles
     brokers = sorted((p.user for p in certified_profiles() if p.user.active), key=lambda u: u.name)
@@ -105,6 +94,27 @@ def create():
             flash("合同已录入，等待科技局认定登记", "success")
             return redirect(url_for("contracts.detail", contract_id=c.id))
     return render_template("contracts/form.html", form=form, contract=None, mode="new")
+
+
+def _lookup(items):
+    """JSON for the form's pickers (static/js/picker.js): up to lookup.LIMIT {id, label} matching ?q=."""
+    if not perm.is_authenticated(current_user):
+        return jsonify(error="请先登录"), 401
+    if not services.can_record(current_user):
+        return jsonify(error="只有合同当事方、技术经纪人或科技局可以录入技术合同"), 403
+    resp = jsonify(items=items(request.args.get("q", "")))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/contracts/lookup/achievements")
+def lookup_achievements():
+    return _lookup(lookup.achievement_items)
+
+
+@bp.route("/contracts/lookup/organizations")
+def lookup_organizations():
+    return _lookup(lookup.organization_items)
 
 
 @bp.route("/contracts/<int:contract_id>")

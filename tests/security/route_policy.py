@@ -70,6 +70,8 @@ PAGES = {
     "contracts.detail": ("login", "tests/contracts/test_contract_workflow.py"),
     "contracts.edit": ("login", "tests/contracts/test_contract_workflow.py"),
     "contracts.correct": ("login", "tests/contracts/test_contract_workflow.py"),
+    "contracts.lookup_achievements": ("login", "tests/contracts/test_contract_pickers.py"),
+    "contracts.lookup_organizations": ("login", "tests/contracts/test_contract_pickers.py"),
     "events.register": ("login", "tests/events/test_events.py"),
     "events.agenda": ("login", "tests/events/test_events.py"),
     "calls.apply": ("login", "tests/calls/test_calls.py"),
