@@ -186,6 +186,10 @@ def money(yuan: int | None, empty: str = "面议") -> str:
 
 def _register_filters(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
+    from app import pageshell
+    # a page kept for signed-in visitors has holes where each visitor's own parts go (app/pageshell.py)
+    # (csrf_token also as a global: macros imported without context see only the globals)
+    app.jinja_env.globals.update(personal=pageshell.personal, csrf_token=pageshell.csrf_token)
 
     @app.template_filter("date_cn")
     def date_cn(value):
@@ -195,7 +199,8 @@ def _register_filters(app: Flask) -> None:
     def _perm():
         from app.accounts import permissions
         from app.web import nav_menu
-        return {"perm": permissions, "nav_menu": nav_menu}
+        # csrf_token: Flask-WTF's context processor (registered before this one) is overridden
+        return {"perm": permissions, "nav_menu": nav_menu, "csrf_token": pageshell.csrf_token}
 
 
 def _wants_json() -> bool:

@@ -1,7 +1,7 @@
 """Small helpers shared by the page views."""
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
 
@@ -99,15 +99,12 @@ def login_required_or_401():
         abort(401)
 
 
-def nav_menu():
-    """The site menu (templates/_nav_menu.html) for the current user's kind: rendered once per kind and process, as it
-    is on every page and is mostly links (dozens of url_for). Its key is everything it shows."""
-    from flask import current_app, render_template
-    from markupsafe import Markup
-
-    from app import pagecache
+def _menu() -> tuple[tuple, dict]:
+    """The site menu's key and what it shows for the current user (once per request)."""
+    user = current_user._get_current_object()
+    if g.get("_menu_for") is user:  # who is signed in changes only by a login or logout, which redirect
+        return g._menu
     from app.accounts import permissions as perm
-    user = current_user
     signed_in = perm.is_authenticated(user)
     bureau = signed_in and perm.is_bureau(user)
     work = signed_in and not bureau
@@ -115,7 +112,24 @@ def nav_menu():
          "post_need": work and perm.can_post(user, "need"),
          "post_achievement": work and perm.can_post(user, "achievement"),
          "broker_id": user.id if work and user.role == "broker" else None}
-    key = (request.script_root, *sorted(m.items()))  # its links are paths: the Host header plays no part
+    g._menu = (request.script_root, *sorted(m.items())), m  # its links are paths: the Host header plays no part
+    g._menu_for = user
+    return g._menu
+
+
+def menu_key() -> tuple:
+    """What the site menu depends on: the kind of user (role, what they may post, a broker's own link)."""
+    return _menu()[0]
+
+
+def nav_menu():
+    """The site menu (templates/_nav_menu.html) for the current user's kind: rendered once per kind and process, as it
+    is on every page and is mostly links (dozens of url_for). Its key is everything it shows."""
+    from flask import current_app, render_template
+    from markupsafe import Markup
+
+    from app import pagecache
+    key, m = _menu()
     kept = pagecache.kept("nav_menu", 5_000)
     html = None if current_app.debug else kept.get(None, key)  # debug reloads templates: render each time
     if html is None:

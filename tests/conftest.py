@@ -208,3 +208,22 @@ def recorded_statements(engine=None):
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def cached(app, tmp_path):
+    """The test app behind a public page cache of its own (app/pagecache.py; the tests' config has it off); commits
+    bump this cache's generation (a file in tmp_path)."""
+    from werkzeug.test import Client
+
+    from app.pagecache import Generation, PublicPageCache
+    generation = Generation(None, tmp_path / "generation")
+    cache = PublicPageCache(app.wsgi_app, generation, ttl=30, check_every=0, max_bytes=8 * 1024 * 1024,
+                            session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"),
+                            others={"stats": Generation(None, tmp_path / "stats", "stats")})
+    app.extensions["pagecache_generations"] = {"public": generation,
+                                               "stats": Generation(None, tmp_path / "stats", "stats")}
+    try:
+        yield Client(cache), cache
+    finally:
+        del app.extensions["pagecache_generations"]

@@ -9,21 +9,6 @@ from app.pagecache import Generation, PublicPageCache
 from tests.conftest import login, make_listing, make_user, recorded_statements
 
 
-@pytest.fixture
-def cached(app, tmp_path):
-    """The test app behind a cache of its own; commits bump this cache's generation (a file in tmp_path)."""
-    generation = Generation(None, tmp_path / "generation")
-    cache = PublicPageCache(app.wsgi_app, generation, ttl=30, check_every=0, max_bytes=8 * 1024 * 1024,
-                            session_cookie=app.config.get("SESSION_COOKIE_NAME", "session"),
-                            others={"stats": Generation(None, tmp_path / "stats", "stats")})
-    app.extensions["pagecache_generations"] = {"public": generation,
-                                               "stats": Generation(None, tmp_path / "stats", "stats")}
-    try:
-        yield Client(cache), cache
-    finally:
-        del app.extensions["pagecache_generations"]
-
-
 def test_second_anonymous_visit_is_a_copy(cached):
     client, _ = cached
     make_listing("need", make_user("enterprise"), title="缓存测试需求甲")

@@ -16,6 +16,7 @@ from app.forms_common import ActionForm
 from app.listings import queries, services
 from app.listings.forms import AchievementForm, NeedForm, PatentForm, RejectForm
 from app.listings.models import ACTION_LABELS, Achievement, Need, Patent, ReviewEvent
+from app.pageshell import kept_for_signed_in
 from app.reference import COOPERATION_MODES, MATURITIES, TRANSFER_MODES, Industry, Town
 from app.web import back, field_errors_to_form, paginate
 
@@ -52,6 +53,7 @@ def _form(kind: str, **kw):
     return form
 
 
+@kept_for_signed_in("public")  # the whole page, for signed-in visitors too (only their menu bar differs)
 def browse(kind: str):
     f = queries.Filters.from_args(request.args)
 

@@ -1,4 +1,4 @@
-"""/notifications: list, mark one read (and follow its link), mark all read; the unread badge in the layout."""
+"""/notifications: list, mark one read (and follow its link), mark all read (the unread badge in the layout: app/pageshell.py)."""
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -8,12 +8,6 @@ from app.notifications import services
 from app.web import safe_next
 
 bp = Blueprint("notifications", __name__)
-
-
-@bp.app_context_processor
-def _unread():
-    # a function, so pages that never render the badge (errors, JSON) cost no query
-    return {"unread_notifications": lambda: services.unread_count(current_user)}
 
 
 @bp.route("/notifications")

@@ -12,6 +12,7 @@ from app.accounts.permissions import require_bureau
 from app.contracts.models import Contract
 from app.extensions import db
 from app.forms_common import ActionForm
+from app.pageshell import kept_for_signed_in
 from app.stats import exports, services
 from app.stats.forms import IndicatorValueForm, YearlyTargetForm
 from app.stats.models import Indicator, IndicatorValue, YearlyTarget
@@ -40,6 +41,7 @@ def _bureau_only():
 
 
 @bp.route("/cockpit")
+@kept_for_signed_in("stats", vary=_today)  # alike for every bureau user: kept whole, their menu bar filled in
 def cockpit():
     year = _year()
     today = _today()
