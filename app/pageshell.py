@@ -13,6 +13,7 @@ listing can contain one.
 """
 import re
 import secrets
+import time
 from functools import wraps
 
 from flask import current_app, g, render_template, request, session
@@ -38,11 +39,33 @@ def _flashes() -> Markup:
     return Markup(render_template("_flashes.html"))
 
 
+_SIGNED_FOR = 60.0  # seconds a signed CSRF token is handed out again (it stays valid for WTF_CSRF_TIME_LIMIT)
+_signed: dict = {}  # raw token (in the session) -> (signed at, signed token)
+
+
+def _csrf() -> str:
+    """generate_csrf(), but a token signed in the last minute for the same session is handed out again: signing
+    (JSON, HMAC, base64) was a twentieth of a kept page's time, and Flask-WTF tokens are not single-use."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    raw, now = session.get(field), time.monotonic()
+    hit = _signed.get(raw) if raw else None
+    if hit is not None and now - hit[0] < _SIGNED_FOR:
+        setattr(g, field, hit[1])  # as generate_csrf caches it for the rest of the request
+        return hit[1]
+    token = generate_csrf()
+    raw = session.get(field)
+    if raw:  # (absent when this request's token came from g, not from this session)
+        if len(_signed) > 10_000:
+            _signed.clear()
+        _signed[raw] = (now, token)
+    return token
+
+
 # The personal parts of a page, each computed per request.
 FILL = {
     "who": lambda: escape(f"{current_user.name}（{current_user.role_label}）"),
     "unread": _unread,
-    "csrf": lambda: escape(generate_csrf()),
+    "csrf": lambda: escape(_csrf()),
     "flashes": _flashes,
 }
 
@@ -60,7 +83,7 @@ def personal(name: str) -> Markup:
 
 def csrf_token() -> Markup | str:
     """The `csrf_token()` of templates: a hole in a kept page (each visitor's session has its own token)."""
-    return personal("csrf") if g.get("_pageshell_rendering") else generate_csrf()
+    return personal("csrf") if g.get("_pageshell_rendering") else _csrf()
 
 
 _MARKERS = re.compile(f"<!--hole:{_NONCE}:([a-z]+)-->")

@@ -149,7 +149,7 @@ def _done(deal):
 @blp.route("", endpoint="list", methods=["GET"])
 @blp.doc(summary="我能看到的对接项目（科技局：全部，可按阶段、经纪人、逾期筛选），先到跟进日期的在前")
 @require_token
-@blp.arguments(DealListArgs, location="query", as_kwargs=True)
+@blp.arguments(DealListArgs(), location="query", as_kwargs=True)
 @blp.response(200, DealPage)
 def list_(page, per_page, scope, stage, broker_id, overdue):
     stmt = services.deals_query(user(), stage=stage or None, broker_id=broker_id, overdue=overdue, scope=scope)

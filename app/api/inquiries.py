@@ -153,7 +153,7 @@ def _detail(inq) -> dict:
 @blp.route("/inquiries", endpoint="list", methods=["GET"])
 @blp.doc(summary="我的询价（发出的和收到的；科技局为全部），最近更新的在前")
 @require_token
-@blp.arguments(InquiryListArgs, location="query", as_kwargs=True)
+@blp.arguments(InquiryListArgs(), location="query", as_kwargs=True)
 @blp.response(200, InquiryPage)
 def list_(page, per_page, box, status, broker_requested):
     u = user()

@@ -36,7 +36,7 @@ class MarkedOut(s.Schema):
 @blp.route("", endpoint="list", methods=["GET"])
 @blp.doc(summary="我的通知，新的在前")
 @require_token
-@blp.arguments(NotificationArgs, location="query", as_kwargs=True)
+@blp.arguments(NotificationArgs(), location="query", as_kwargs=True)
 @blp.response(200, NotificationPage)
 def list_(page, per_page, unread):
     from sqlalchemy import select
