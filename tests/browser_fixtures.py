@@ -62,3 +62,13 @@ def page(browser):
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, email: str, password: str) -> None:
+    """Sign in through the login form, as a person does (cookies of an earlier user cleared first)."""
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.get_by_label("邮箱").fill(email)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()

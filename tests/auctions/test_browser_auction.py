@@ -17,7 +17,7 @@ from app.listings.models import Achievement
 from app.listings.services import _search_text
 from app.models_base import utcnow
 from app.timeutil import local_today, to_local
-from tests.browser_fixtures import shot
+from tests.browser_fixtures import shot, sign_in
 
 pytestmark = pytest.mark.e2e
 PW = "Auction2026ok"
@@ -57,12 +57,7 @@ def cast(live_server):
 
 
 def _login(pg, base, email):
-    pg.context.clear_cookies()
-    pg.goto(f"{base}/login")
-    pg.get_by_label("邮箱").fill(email)
-    pg.get_by_label("密码").fill(PW)
-    pg.get_by_role("button", name="登录").click()
-    pg.wait_for_load_state()
+    sign_in(pg, base, email, PW)
 
 
 def _bid(pg, wan):

@@ -14,7 +14,7 @@ from app.listings.models import Achievement
 from app.listings.services import _search_text
 from app.models_base import utcnow
 from app.timeutil import local_today
-from tests.browser_fixtures import shot
+from tests.browser_fixtures import shot, sign_in
 
 pytestmark = pytest.mark.e2e
 PW = "Picker2026ok"
@@ -53,12 +53,7 @@ def cast(live_server):
 
 
 def _login(page, base, email):
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PW)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    sign_in(page, base, email, PW)
 
 
 def test_typing_in_the_picker_and_choosing_a_suggestion_fills_the_id(live_server, page, cast):

@@ -15,7 +15,7 @@ from app.listings.models import Achievement, Need
 from app.listings.services import _search_text
 from app.models_base import utcnow
 from app.reference import Industry
-from tests.browser_fixtures import shot
+from tests.browser_fixtures import shot, sign_in
 
 pytestmark = pytest.mark.e2e
 PW = "Journey2026ok"
@@ -63,12 +63,7 @@ def people(live_server):
 
 
 def _login(page, base, email):
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码").fill(PW)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    sign_in(page, base, email, PW)
 
 
 def _cockpit_total(page, base) -> int:
