@@ -131,7 +131,6 @@ def _without_api_sessions(interface):
 
 
 _VERIFIED_MAX = 10_000
-_verified: OrderedDict = OrderedDict()  # cookie value -> (signed at, payload as the serializer's JSON)
 _verified_lock = threading.Lock()
 
 
@@ -143,10 +142,12 @@ def _verified_once(interface, app, request):
     if not val or not app.secret_key:
         return None
     max_age = int(app.permanent_session_lifetime.total_seconds())
+    # per app, so per secret key: cookie value -> (signed at, payload as the serializer's JSON)
+    verified = app.extensions.setdefault("verified_sessions", OrderedDict())
     with _verified_lock:
-        hit = _verified.get(val)
+        hit = verified.get(val)
         if hit is not None:
-            _verified.move_to_end(val)
+            verified.move_to_end(val)
     if hit is not None and time.time() - hit[0] <= max_age:
         return interface.session_class(interface.serializer.loads(hit[1]))  # a fresh copy: the request may change it
     try:
@@ -154,9 +155,9 @@ def _verified_once(interface, app, request):
     except BadSignature:
         return interface.session_class()
     with _verified_lock:
-        _verified[val] = (signed_at.timestamp(), interface.serializer.dumps(data))
-        while len(_verified) > _VERIFIED_MAX:
-            _verified.popitem(last=False)
+        verified[val] = (signed_at.timestamp(), interface.serializer.dumps(data))
+        while len(verified) > _VERIFIED_MAX:
+            verified.popitem(last=False)
     return interface.session_class(data)
 
 

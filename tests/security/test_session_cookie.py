@@ -80,3 +80,20 @@ def test_csrf_tokens_are_reused_within_a_session_only_and_stay_valid(app, monkey
     assert first.post("/notifications/read-all", data={"csrf_token": tokens[1]}).status_code == 302
     g.pop("_login_user", None)
     assert second.post("/notifications/read-all", data={"csrf_token": tokens[0]}).status_code == 400  # not b's
+
+
+def test_a_cookie_verified_by_one_app_is_verified_again_by_an_app_with_another_key(app):
+    """The kept verifications belong to the app (its secret key), not to the process."""
+    from app import create_app
+    from config import TestConfig
+    user = make_user("enterprise")
+    client = app.test_client()
+    login(client, user)
+    cookie = _cookie(client, app)
+    assert _open(app, cookie)["_user_id"]
+
+    class OtherKey(TestConfig):
+        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        SECRET_KEY = "another-secret-key-for-this-test-only"
+
+    assert dict(_open(create_app(OtherKey), cookie)) == {}
