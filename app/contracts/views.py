@@ -3,6 +3,7 @@ registration queue (register / return). Thin: load → check access → service 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import permissions as perm
 from app.contracts import lookup, services
@@ -23,7 +24,10 @@ def _choices(form: ContractForm, user, contract: Contract | None = None) -> None
     """The short lists (the user's open deals, certified brokers); parties and achievement are pickers backed by
     the lookups below, since a county market holds thousands of units and 100,000 listings."""
     from app.deals.models import OPEN_STAGES, Deal
-    stmt = select(Deal).order_by(Deal.id.desc()).limit(300)
+    # a deal's label is its need's and achievement's titles, or its parties' names: loaded with the deals
+    stmt = select(Deal).order_by(Deal.id.desc()).limit(300).options(
+        selectinload(Deal.need), selectinload(Deal.achievement), selectinload(Deal.buyer_org),
+        selectinload(Deal.seller_org))
     if not perm.is_bureau(user):
         conds = [Deal.broker_id == user.id]
         if user.organization_id is not None:

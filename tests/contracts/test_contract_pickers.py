@@ -232,3 +232,27 @@ def test_a_unit_named_like_another_is_found_by_its_whole_name(world):
     assert lookup.resolve_organization("永嘉泵阀") == exact.id
     with pytest.raises(lookup.Unresolved, match="有多个单位"):
         lookup.resolve_organization("泵阀")
+
+
+def test_the_form_loads_its_deals_labels_with_the_deals(client):
+    """A deal's label reads its need, achievement or parties: loaded together, not one query per deal."""
+    from tests.conftest import recorded_statements
+    from tests.transaction_factories import make_deal
+
+    bureau = make_user("bureau")
+
+    def add_deals(n):
+        for _ in range(n):
+            make_deal(buyer=make_org("enterprise"), seller=make_org("university"))
+            make_deal()
+        db.session.commit()
+
+    add_deals(3)
+    login(client, bureau)
+    client.get("/contracts/new")
+    with recorded_statements() as few:
+        assert client.get("/contracts/new").status_code == 200
+    add_deals(6)
+    with recorded_statements() as more:
+        assert client.get("/contracts/new").status_code == 200
+    assert len(more) == len(few)
