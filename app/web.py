@@ -1,7 +1,7 @@
 """Small helpers shared by the page views."""
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
 
@@ -100,21 +100,26 @@ def login_required_or_401():
 
 
 def _menu() -> tuple[tuple, dict]:
-    """The site menu's key and what it shows for the current user (once per request)."""
-    user = current_user._get_current_object()
-    if g.get("_menu_for") is user:  # who is signed in changes only by a login or logout, which redirect
-        return g._menu
+    """The site menu's key and what it shows for the current user. What a user may post reads their organization:
+    that is kept per user while neither the accounts nor the units change (the generations read this request anyway,
+    pagecache.generation_now), so a kept page (app/pageshell.py) costs no query for it."""
+    from app import pagecache
     from app.accounts import permissions as perm
+    user = current_user._get_current_object()
     signed_in = perm.is_authenticated(user)
-    bureau = signed_in and perm.is_bureau(user)
-    work = signed_in and not bureau
-    m = {"signed_in": signed_in, "bureau": bureau, "role": user.role if work else None,
-         "post_need": work and perm.can_post(user, "need"),
-         "post_achievement": work and perm.can_post(user, "achievement"),
-         "broker_id": user.id if work and user.role == "broker" else None}
-    g._menu = (request.script_root, *sorted(m.items())), m  # its links are paths: the Host header plays no part
-    g._menu_for = user
-    return g._menu
+    gens = (pagecache.generation_now("accounts"), pagecache.generation_now("public")) if signed_in else (None,)
+    kept = pagecache.kept("menu_of_user", 10_000) if None not in gens else None
+    m = kept.get(gens, user.id) if kept is not None else None
+    if m is None:
+        bureau = signed_in and perm.is_bureau(user)
+        work = signed_in and not bureau
+        m = {"signed_in": signed_in, "bureau": bureau, "role": user.role if work else None,
+             "post_need": work and perm.can_post(user, "need"),
+             "post_achievement": work and perm.can_post(user, "achievement"),
+             "broker_id": user.id if work and user.role == "broker" else None}
+        if kept is not None:
+            kept.put(gens, user.id, m)
+    return (request.script_root, *sorted(m.items())), m  # its links are paths: the Host header plays no part
 
 
 def menu_key() -> tuple:
