@@ -13,7 +13,6 @@ listing can contain one.
 """
 import re
 import secrets
-import time
 from functools import wraps
 
 from flask import current_app, g, render_template, request, session
@@ -22,6 +21,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from app import pagecache
+from app.web import menu_key
 
 _NONCE = secrets.token_hex(8)
 SHELL_MAX = 256  # kept pages per process (a browse page is about 30 kB)
@@ -39,25 +39,20 @@ def _flashes() -> Markup:
     return Markup(render_template("_flashes.html"))
 
 
-_SIGNED_FOR = 60.0  # seconds a signed CSRF token is handed out again (it stays valid for WTF_CSRF_TIME_LIMIT)
-_signed: dict = {}  # raw token (in the session) -> (signed at, signed token)
-
-
 def _csrf() -> str:
-    """generate_csrf(), but a token signed in the last minute for the same session is handed out again: signing
-    (JSON, HMAC, base64) was a twentieth of a kept page's time, and Flask-WTF tokens are not single-use."""
+    """generate_csrf(), but a token signed for the same session in the last PUBLIC_PAGE_CACHE_SECONDS is handed out
+    again: signing (JSON, HMAC, base64) was a twentieth of a kept page's time, and Flask-WTF tokens stay valid for
+    WTF_CSRF_TIME_LIMIT and are not single-use."""
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    raw, now = session.get(field), time.monotonic()
-    hit = _signed.get(raw) if raw else None
-    if hit is not None and now - hit[0] < _SIGNED_FOR:
-        setattr(g, field, hit[1])  # as generate_csrf caches it for the rest of the request
-        return hit[1]
-    token = generate_csrf()
+    signed = pagecache.kept("signed_csrf_tokens", 10_000)  # raw token (in the session) -> signed token
     raw = session.get(field)
-    if raw:  # (absent when this request's token came from g, not from this session)
-        if len(_signed) > 10_000:
-            _signed.clear()
-        _signed[raw] = (now, token)
+    token = signed.get(None, raw) if raw else None
+    if token is not None:
+        setattr(g, field, token)  # as generate_csrf keeps it for the rest of the request
+        return token
+    token = generate_csrf()
+    if session.get(field):  # (absent when this request's token came from g, not from this session)
+        signed.put(None, session[field], token)
     return token
 
 
@@ -81,9 +76,9 @@ def personal(name: str) -> Markup:
     return FILL[name]()
 
 
-def csrf_token() -> Markup | str:
+def csrf_token() -> Markup:
     """The `csrf_token()` of templates: a hole in a kept page (each visitor's session has its own token)."""
-    return personal("csrf") if g.get("_pageshell_rendering") else _csrf()
+    return personal("csrf")
 
 
 _MARKERS = re.compile(f"<!--hole:{_NONCE}:([a-z]+)-->")
@@ -115,7 +110,6 @@ def kept_for_signed_in(*generations: str, vary=None):
             gens = tuple(cache.current_generation(name) for name in generations)
             if None in gens:  # generations unreadable: no kept copy can be trusted
                 return view(*args, **kwargs)
-            from app.web import menu_key
             key = (request.endpoint, request.script_root, request.path, request.query_string, menu_key(),
                    vary() if vary else None)
             kept = pagecache.kept("page_shells", SHELL_MAX)

@@ -5,15 +5,14 @@ from static/vendor/swagger-ui, app/api/docs.py), token identification, rate limi
 memory otherwise), CSRF exemption. Errors become application/problem+json in app/__init__.py::_register_errors.
 """
 import http
-import threading
 import time
-from collections import OrderedDict
 
 from flask_limiter import Limiter
 from flask_smorest import Api as _Api
 from flask_smorest.utils import prepare_response
 from itsdangerous import BadSignature
 
+from app import pagecache
 from app.api.problems import PROBLEM_MIMETYPE, is_api_request
 from app.api.schemas import ProblemSchema
 
@@ -130,34 +129,24 @@ def _without_api_sessions(interface):
     return new
 
 
-_VERIFIED_MAX = 10_000
-_verified_lock = threading.Lock()
-
-
 def _verified_once(interface, app, request):
-    """The session of a cookie this process has verified before, without verifying its signature again: the same
-    bytes carry the same data (the signature's age is still checked). A signed-in page otherwise spends about a
-    tenth of its time on the HMAC, zlib and JSON of its cookie. None: not seen yet (then Flask's own open_session)."""
+    """The session of a cookie this app verified lately (pagecache.kept: per app, so per secret key; LRU, each copy
+    at most PUBLIC_PAGE_CACHE_SECONDS), without verifying its signature again: the same bytes carry the same data,
+    and the signature's age is still checked. A signed-in page otherwise spent about a tenth of its time on the HMAC,
+    zlib and JSON of its cookie. None: not seen lately (then Flask's own open_session)."""
     val = request.cookies.get(interface.get_cookie_name(app))
     if not val or not app.secret_key:
         return None
     max_age = int(app.permanent_session_lifetime.total_seconds())
-    # per app, so per secret key: cookie value -> (signed at, payload as the serializer's JSON)
-    verified = app.extensions.setdefault("verified_sessions", OrderedDict())
-    with _verified_lock:
-        hit = verified.get(val)
-        if hit is not None:
-            verified.move_to_end(val)
+    verified = pagecache.kept("verified_sessions", 10_000)  # cookie -> (signed at, payload as the serializer's JSON)
+    hit = verified.get(None, val)
     if hit is not None and time.time() - hit[0] <= max_age:
         return interface.session_class(interface.serializer.loads(hit[1]))  # a fresh copy: the request may change it
     try:
         data, signed_at = interface.get_signing_serializer(app).loads(val, max_age=max_age, return_timestamp=True)
     except BadSignature:
         return interface.session_class()
-    with _verified_lock:
-        verified[val] = (signed_at.timestamp(), interface.serializer.dumps(data))
-        while len(verified) > _VERIFIED_MAX:
-            verified.popitem(last=False)
+    verified.put(None, val, (signed_at.timestamp(), interface.serializer.dumps(data)))
     return interface.session_class(data)
 
 

@@ -1,26 +1,29 @@
-"""The session cookie verified once per process (app/api/__init__.py::_verified_once) and CSRF tokens signed once a
-minute per session (app/pageshell.py::_csrf): faster, and no weaker — a changed cookie is verified again, an old one
+"""The session cookie verified once per app (app/api/__init__.py::_verified_once) and a session's CSRF token signed
+once per kept-copy age (app/pageshell.py::_csrf): faster, and no weaker — a changed cookie is verified again, an old one
 still expires, a request's changes never leak into the next, a token is only ever its own session's."""
 import re
+
+from flask import request
 
 from app.api import _verified_once
 from tests.conftest import login, make_user
 
 
-def _cookie(client, app) -> str:
-    return client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session")).value
+def _signed_in_cookie(app):
+    """(a user, the session cookie of their login)."""
+    user = make_user("enterprise")
+    client = app.test_client()
+    login(client, user)
+    return user, client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session")).value
 
 
 def _open(app, cookie: str):
     with app.test_request_context("/", headers={"Cookie": f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={cookie}"}):
-        return _verified_once(app.session_interface, app, __import__("flask").request)
+        return _verified_once(app.session_interface, app, request)
 
 
 def test_a_verified_cookie_gives_the_same_session_and_each_request_its_own_copy(app):
-    user = make_user("enterprise")
-    client = app.test_client()
-    login(client, user)
-    cookie = _cookie(client, app)
+    user, cookie = _signed_in_cookie(app)
     first = _open(app, cookie)
     assert first["_user_id"] == user.get_id()
     flashed = len(first.get("_flashes", []))
@@ -32,10 +35,7 @@ def test_a_verified_cookie_gives_the_same_session_and_each_request_its_own_copy(
 
 
 def test_a_changed_cookie_is_verified_again(app):
-    user = make_user("enterprise")
-    client = app.test_client()
-    login(client, user)
-    cookie = _cookie(client, app)
+    _, cookie = _signed_in_cookie(app)
     assert _open(app, cookie)["_user_id"]
     payload, stamp, signature = cookie.rsplit(".", 2)
     forged = f"{payload}.{stamp}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
@@ -46,10 +46,7 @@ def test_a_kept_cookie_still_expires(app, monkeypatch):
     import time
 
     from app import api
-    user = make_user("enterprise")
-    client = app.test_client()
-    login(client, user)
-    cookie = _cookie(client, app)
+    _, cookie = _signed_in_cookie(app)
     assert _open(app, cookie)["_user_id"]
     later = time.time() + app.permanent_session_lifetime.total_seconds() + 60
     monkeypatch.setattr(api.time, "time", lambda: later)
@@ -86,10 +83,7 @@ def test_a_cookie_verified_by_one_app_is_verified_again_by_an_app_with_another_k
     """The kept verifications belong to the app (its secret key), not to the process."""
     from app import create_app
     from config import TestConfig
-    user = make_user("enterprise")
-    client = app.test_client()
-    login(client, user)
-    cookie = _cookie(client, app)
+    _, cookie = _signed_in_cookie(app)
     assert _open(app, cookie)["_user_id"]
 
     class OtherKey(TestConfig):
