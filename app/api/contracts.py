@@ -3,11 +3,11 @@ contract statistics. Calls app/contracts/services.py, the one service layer the 
 from datetime import date
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from app.api import schemas as s
 from app.api.auth import require_bureau_token, require_token, user
+from app.api.blueprint import Blueprint
 from app.api.fields import Money, UtcDateTime
 from app.contracts import services
 from app.contracts.models import CONTRACT_STATUSES, CONTRACT_TYPES
@@ -133,7 +133,7 @@ def _visible(contract_id: int):
 @blp.route("", endpoint="list", methods=["GET"])
 @blp.doc(summary="我能看到的技术合同（每份合同的最新版本；科技局为全部），新录入的在前")
 @require_token
-@blp.arguments(s.PageArgs(), location="query", as_kwargs=True)
+@blp.arguments(s.PageArgs, location="query", as_kwargs=True)
 @blp.response(200, ContractPage)
 def list_(page, per_page):
     return s.paginate(services.contracts_query(user()), page, per_page)
@@ -206,7 +206,7 @@ stats_blp = Blueprint("api_contract_statistics", __name__, url_prefix="/api/v1/s
 @stats_blp.route("/contracts", endpoint="contracts", methods=["GET"])
 @stats_blp.doc(summary="技术合同成交统计：合计、按类型、按月份、县内吸纳与输出（科技局）")
 @require_bureau_token
-@stats_blp.arguments(YearArgs(), location="query", as_kwargs=True)
+@stats_blp.arguments(YearArgs, location="query", as_kwargs=True)
 @stats_blp.response(200, ContractTotals)
 def contract_statistics(year):
     return services.contract_totals(year)

@@ -6,13 +6,13 @@ app/deals/views.py: a deal the caller may not see is 404, an action they may not
 by compare-and-set; when someone else changed it first (or its stage refuses the move) the refusal is 409.
 The parties' contact details are shown to the bureau only, as on the deal page.
 """
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from app.accounts import permissions as perm
 from app.accounts.models import User
 from app.api import schemas as s
 from app.api.auth import require_bureau_token, require_token, user
+from app.api.blueprint import Blueprint
 from app.api.fields import UtcDateTime
 from app.deals import services
 from app.deals.models import DEAL_SOURCES, DEAL_STAGES, EVENT_KINDS
@@ -149,7 +149,7 @@ def _done(deal):
 @blp.route("", endpoint="list", methods=["GET"])
 @blp.doc(summary="我能看到的对接项目（科技局：全部，可按阶段、经纪人、逾期筛选），先到跟进日期的在前")
 @require_token
-@blp.arguments(DealListArgs(), location="query", as_kwargs=True)
+@blp.arguments(DealListArgs, location="query", as_kwargs=True)
 @blp.response(200, DealPage)
 def list_(page, per_page, scope, stage, broker_id, overdue):
     stmt = services.deals_query(user(), stage=stage or None, broker_id=broker_id, overdue=overdue, scope=scope)

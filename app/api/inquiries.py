@@ -6,13 +6,13 @@ app/inquiries/views.py: an inquiry the caller may not see is 404, an action they
 inquiry's state refuses is 409. The confidential part of the achievement and both sides' contact details are in a
 response exactly where the thread page shows them (services.contacts_visible, permissions.can_see_confidential).
 """
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from app.accounts import permissions as perm
 from app.api import deals as deals_api
 from app.api import schemas as s
 from app.api.auth import require_token, user
+from app.api.blueprint import Blueprint
 from app.api.fields import Money, UtcDateTime
 from app.deals.services import is_certified_broker
 from app.errors import NotFound
@@ -153,7 +153,7 @@ def _detail(inq) -> dict:
 @blp.route("/inquiries", endpoint="list", methods=["GET"])
 @blp.doc(summary="我的询价（发出的和收到的；科技局为全部），最近更新的在前")
 @require_token
-@blp.arguments(InquiryListArgs(), location="query", as_kwargs=True)
+@blp.arguments(InquiryListArgs, location="query", as_kwargs=True)
 @blp.response(200, InquiryPage)
 def list_(page, per_page, box, status, broker_requested):
     u = user()

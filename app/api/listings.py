@@ -2,13 +2,13 @@
 from datetime import date
 
 from flask import current_app, g
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from app import pagecache, signals
 from app.accounts import permissions as perm
 from app.api import schemas as s
 from app.api.auth import optional_token, require_bureau_token, require_token, user
+from app.api.blueprint import Blueprint
 from app.errors import NotFound
 from app.extensions import db
 from app.listings import queries, services
@@ -94,7 +94,7 @@ def _make(kind: str) -> Blueprint:
     @blp.route("", endpoint="list", methods=["GET"])
     @blp.doc(summary=f"已发布的{label}（筛选条件、排序和中文关键词检索与网页相同）")
     @optional_token
-    @blp.arguments(k["args"](), location="query", as_kwargs=True)  # instances: webargs would build one per request
+    @blp.arguments(k["args"], location="query", as_kwargs=True)
     @blp.response(200, k["page"])
     def list_(page, per_page, q, industry, min, max, sort, **extra):  # noqa: A002
         f = queries.Filters(q=q, industry=industry, town=extra.get("town", ""), maturity=extra.get("maturity", ""),
@@ -239,7 +239,7 @@ def _mine(kind: str, page: int, per_page: int):
 
 @me_blp.route("/me/needs", endpoint="my_needs", methods=["GET"])
 @require_token
-@me_blp.arguments(s.PageArgs(), location="query", as_kwargs=True)
+@me_blp.arguments(s.PageArgs, location="query", as_kwargs=True)
 @me_blp.response(200, s.NeedPage)
 def my_needs(page, per_page):
     """本单位发布的技术需求（所有状态，最近修改的在前）"""
@@ -248,7 +248,7 @@ def my_needs(page, per_page):
 
 @me_blp.route("/me/achievements", endpoint="my_achievements", methods=["GET"])
 @require_token
-@me_blp.arguments(s.PageArgs(), location="query", as_kwargs=True)
+@me_blp.arguments(s.PageArgs, location="query", as_kwargs=True)
 @me_blp.response(200, s.AchievementPage)
 def my_achievements(page, per_page):
     """本单位发布的科技成果（所有状态，最近修改的在前）"""

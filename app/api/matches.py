@@ -1,8 +1,7 @@
 """Matches of a listing with the terms that explain them (app/matches/services.suggestions)."""
-from flask_smorest import Blueprint
-
 from app.api import schemas as s
 from app.api.auth import require_token, user
+from app.api.blueprint import Blueprint
 from app.api.listings import visible_listing
 from app.errors import PermissionDenied
 from app.matches import services as matches

@@ -1,9 +1,9 @@
 """The caller's notifications (app/notifications/services.py)."""
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from app.api import schemas as s
 from app.api.auth import require_token, user
+from app.api.blueprint import Blueprint
 from app.api.fields import UtcDateTime
 from app.extensions import db
 from app.notifications import services
@@ -36,7 +36,7 @@ class MarkedOut(s.Schema):
 @blp.route("", endpoint="list", methods=["GET"])
 @blp.doc(summary="我的通知，新的在前")
 @require_token
-@blp.arguments(NotificationArgs(), location="query", as_kwargs=True)
+@blp.arguments(NotificationArgs, location="query", as_kwargs=True)
 @blp.response(200, NotificationPage)
 def list_(page, per_page, unread):
     from sqlalchemy import select

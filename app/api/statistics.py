@@ -8,11 +8,11 @@ exact decimal strings, dates ISO.
 from decimal import Decimal
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from app.api import schemas as s
 from app.api.auth import optional_token, require_bureau_token
+from app.api.blueprint import Blueprint
 from app.api.fields import Money, UtcDateTime
 from app.listings import queries
 from app.stats import services as stats
@@ -172,7 +172,7 @@ def summary():
 @blp.doc(summary="科技局驾驶舱：当年成交额、目标与进度、按月、按产业/街道乡镇/合同类型/卖方类型/来源、县内吸纳与输出、历年（科技局）",
          description="与网页驾驶舱读同一张统计表（只计已登记的合同，按首次登记日期），数字相同")
 @require_bureau_token
-@blp.arguments(CockpitArgs(), location="query", as_kwargs=True)
+@blp.arguments(CockpitArgs, location="query", as_kwargs=True)
 @blp.response(200, CockpitOut)
 def cockpit(year):
     today = local_today()
@@ -184,7 +184,7 @@ def cockpit(year):
 @blp.route("/targets", endpoint="targets", methods=["GET"])
 @blp.doc(summary="专栏13目标进度：技术合同成交额、技术经纪人、发明专利产业化、优秀科技服务机构、重大贡献发明专利（科技局）")
 @require_bureau_token
-@blp.arguments(TargetArgs(), location="query", as_kwargs=True)
+@blp.arguments(TargetArgs, location="query", as_kwargs=True)
 @blp.response(200, TargetsOut)
 def targets_(year):
     rows = targets.progress(year or local_today().year)
