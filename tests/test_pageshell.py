@@ -123,16 +123,25 @@ def test_without_the_page_cache_every_page_is_rendered(app, monkeypatch):
     assert calls.count("listings/browse.html") == 2
 
 
-def test_markers_are_filled_in_a_page_that_is_not_kept(app):
-    """A page rendered while being kept but answering an error still gets its holes filled."""
-    with app.test_request_context("/"):
-        g._pageshell_rendering = True
-        body = f"a{pageshell.personal('flashes')}b{pageshell.csrf_token()}c"
-        g._pageshell_rendering = False
-        parts = pageshell._split(body)
-        assert parts[1::2] == ["flashes", "csrf"]
-        filled = pageshell._fill(parts)
-        assert "<!--hole:" not in filled and filled.startswith("ab") and filled.endswith("c") and len(filled) > 10
+def test_an_error_page_rendered_with_holes_is_filled_and_not_kept(app, kept):
+    """A view answering an error while its page was being kept: the visitor gets the holes filled, nothing is kept."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    from app import pagecache
+    user = make_user("enterprise", name="出错页面用户")
+    db.session.commit()
+    page = "<p>{{ personal('who') }}|{{ csrf_token() }}|{{ personal('flashes') }}</p>"
+    view = pageshell.kept_for_signed_in("public")(lambda: (render_template_string(page), 400))
+    with app.test_request_context("/an-error"):
+        login_user(user)
+        store = pagecache.kept("page_shells", pageshell.SHELL_MAX)
+        before = len(store._rows)
+        resp = view()
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 400 and "<!--hole:" not in body
+        assert "出错页面用户（企业用户）" in body and len(body.split("|")[1]) > 20  # a real CSRF token
+        assert len(store._rows) == before
 
 
 def test_a_page_carrying_the_visitors_own_token_is_not_kept(app, kept):
@@ -170,3 +179,27 @@ def test_the_cockpit_is_kept_with_each_bureau_users_own_form_token(app, kept, mo
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
     assert second.post("/bureau/cockpit/recompute", data={"csrf_token": token, "year": "2026"}).status_code == 302
+
+
+def test_a_kept_page_costs_an_organizations_user_no_query(app, kept, tmp_path, monkeypatch):
+    """The site menu's key reads what the user may post (their organization): kept per user with the accounts and the
+    units unchanged, so a kept page runs no SQL at all once the user's identity is kept too."""
+    from app.pagecache import Generation
+    from tests.conftest import recorded_statements
+    generations = app.extensions["pagecache_generations"]
+    for name in ("accounts", "notifications"):  # who is signed in and their unread count, kept as in production
+        monkeypatch.setitem(generations, name, Generation(None, tmp_path / name, name))
+    ent = make_user("enterprise")
+    db.session.commit()
+    client = _signed_in(app, ent)
+    _get(client, "/needs")
+    _get(client, "/needs")
+    with recorded_statements() as statements:
+        assert "发布技术需求" in _get(client, "/needs")
+    assert [st for st in statements if "FROM organizations" in st] == []
+    assert len(kept) == 1
+    # and the kept menu follows a change of the unit or the account at once
+    ent.organization.kind, ent.role = "university", "university"
+    db.session.commit()
+    page = _get(client, "/needs")
+    assert "发布科技成果" in page and "发布技术需求" not in page

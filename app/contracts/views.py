@@ -37,7 +37,6 @@ def _choices(form: ContractForm, user, contract: Contract | None = None) -> None
     deals = [d for d in db.session.scalars(stmt) if d.stage in OPEN_STAGES or d.id == keep]
     form.deal_id.choices = [("", "不关联")] + [(d.id, f"#{d.id} {d.title}（{d.stage_label}）") for d in deals]
 
-
     from app.brokers.services import certified_profiles
     brokers = sorted((p.user for p in certified_profiles() if p.user.active), key=lambda u: u.name)
     form.broker_id.choices = [("", "无")] + [(b.id, b.name) for b in brokers]
