@@ -72,3 +72,13 @@ def sign_in(page, base: str, email: str, password: str) -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
+
+
+def add_org(name: str, kind: str, code: str, industry_code: str = "pump_valve", **kw):
+    """A verified unit of a browser journey's cast (in the served app's context; committed by the caller)."""
+    from app.accounts.models import Organization
+    from app.extensions import db
+    from app.models_base import utcnow
+    o = Organization(name=name, kind=kind, credit_code=code, industry_code=industry_code, verified_at=utcnow(), **kw)
+    db.session.add(o)
+    return o

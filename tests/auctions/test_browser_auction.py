@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.accounts.models import Organization, User
+from app.accounts.models import User
 from app.accounts.services import hash_password
 from app.auctions import services
 from app.auctions.models import Auction
@@ -17,7 +17,7 @@ from app.listings.models import Achievement
 from app.listings.services import _search_text
 from app.models_base import utcnow
 from app.timeutil import local_today, to_local
-from tests.browser_fixtures import shot, sign_in
+from tests.browser_fixtures import add_org, shot, sign_in
 
 pytestmark = pytest.mark.e2e
 PW = "Auction2026ok"
@@ -28,11 +28,8 @@ TITLE = "拍卖旅程：智能电动执行机构控制算法"
 def cast(live_server):
     app, _ = live_server
     with app.app_context():
-        def org(name, kind, code, **kw):
-            o = Organization(name=name, kind=kind, credit_code=code, industry_code="electrical", verified_at=utcnow(),
-                             **kw)
-            db.session.add(o)
-            return o
+        def org(*args, **kw):  # this cast works in electrical equipment
+            return add_org(*args, industry_code="electrical", **kw)
 
         def user(email, name, role, o):
             db.session.add(User(email=email, name=name, password_hash=hash_password(PW), role=role, organization=o))

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.accounts.models import Organization, User
+from app.accounts.models import User
 from app.accounts.services import hash_password
 from app.contracts.models import Contract
 from app.extensions import db
@@ -14,7 +14,7 @@ from app.listings.models import Achievement
 from app.listings.services import _search_text
 from app.models_base import utcnow
 from app.timeutil import local_today
-from tests.browser_fixtures import shot, sign_in
+from tests.browser_fixtures import add_org, shot, sign_in
 
 pytestmark = pytest.mark.e2e
 PW = "Picker2026ok"
@@ -25,14 +25,8 @@ TITLE = "选择器旅程：电液联动执行器"
 def cast(live_server):
     app, _ = live_server
     with app.app_context():
-        def org(name, kind, code, **kw):
-            o = Organization(name=name, kind=kind, credit_code=code, industry_code="pump_valve", verified_at=utcnow(),
-                             **kw)
-            db.session.add(o)
-            return o
-
-        ent = org("永嘉县选择器阀门有限公司", "enterprise", "91330324MAPICK0001", town_code="oubei")
-        uni = org("选择器理工大学", "university", "12330000PICK00002X", region="浙江省杭州市")
+        ent = add_org("永嘉县选择器阀门有限公司", "enterprise", "91330324MAPICK0001", town_code="oubei")
+        uni = add_org("选择器理工大学", "university", "12330000PICK00002X", region="浙江省杭州市")
         db.session.add(User(email="ent@picker.cn", name="企业 何经理", password_hash=hash_password(PW),
                             role="enterprise", organization=ent))
         owner = User(email="uni@picker.cn", name="高校 许老师", password_hash=hash_password(PW), role="university",

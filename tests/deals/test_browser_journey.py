@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.accounts.models import Organization, User
+from app.accounts.models import User
 from app.accounts.services import hash_password
 from app.brokers.models import BrokerProfile
 from app.deals.models import Deal
@@ -16,7 +16,7 @@ from app.listings.models import Achievement
 from app.listings.services import _search_text
 from app.models_base import utcnow
 from app.reference import Industry
-from tests.browser_fixtures import shot, sign_in
+from tests.browser_fixtures import add_org, shot, sign_in
 
 pytestmark = pytest.mark.e2e
 PW = "Journey2026ok"
@@ -27,25 +27,19 @@ SECRET = "阀座堆焊层硬度HRC58-机密"
 def cast(live_server):
     app, _ = live_server
     with app.app_context():
-        def org(name, kind, code, **kw):
-            o = Organization(name=name, kind=kind, credit_code=code, industry_code="pump_valve", verified_at=utcnow(),
-                             **kw)
-            db.session.add(o)
-            return o
-
         def user(email, name, role, o):
             u = User(email=email, name=name, password_hash=hash_password(PW), role=role, organization=o)
             db.session.add(u)
             return u
 
-        ent = org("永嘉县瓯北阀门旅程有限公司", "enterprise", "91330324MAJRNY0001", town_code="oubei")
-        uni = org("旅程理工大学", "university", "12330000JRNY00002X", contact_person="冯老师",
-                  contact_phone="0577-88990011")
-        agency = org("旅程技术转移中心", "service_agency", "91330324MAJRNY0003")
+        ent = add_org("永嘉县瓯北阀门旅程有限公司", "enterprise", "91330324MAJRNY0001", town_code="oubei")
+        uni = add_org("旅程理工大学", "university", "12330000JRNY00002X", contact_person="冯老师",
+                      contact_phone="0577-88990011")
+        agency = add_org("旅程技术转移中心", "service_agency", "91330324MAJRNY0003")
         user("ent@journey.cn", "企业 王总", "enterprise", ent)
         owner = user("uni@journey.cn", "高校 林老师", "university", uni)
         broker = user("broker@journey.cn", "经纪人 陈工", "broker", agency)
-        user("bureau@journey.cn", "科技局 赵科长", "bureau", org("旅程科技局", "government", "11330324JRNY00004X"))
+        user("bureau@journey.cn", "科技局 赵科长", "bureau", add_org("旅程科技局", "government", "11330324JRNY00004X"))
         db.session.flush()
         ach = Achievement(title="旅程硬密封蝶阀阀座堆焊技术", abstract="采用等离子堆焊在阀座表面形成耐磨层，寿命提高三倍。",
                           industry_code="pump_valve", maturity="pilot", transfer_mode="license", price_yuan=800_000,

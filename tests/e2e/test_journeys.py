@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.accounts.models import Organization, User
+from app.accounts.models import User
 from app.accounts.services import hash_password
 from app.brokers.models import BrokerProfile
 from app.extensions import db
@@ -15,7 +15,7 @@ from app.listings.models import Achievement, Need
 from app.listings.services import _search_text
 from app.models_base import utcnow
 from app.reference import Industry
-from tests.browser_fixtures import shot, sign_in
+from tests.browser_fixtures import add_org, shot, sign_in
 
 pytestmark = pytest.mark.e2e
 PW = "Journey2026ok"
@@ -28,24 +28,19 @@ def people(live_server):
     """The cast, once for the module: the served app's database lives for the whole run."""
     app, _ = live_server
     with app.app_context():
-        def org(name, kind, code, **kw):
-            o = Organization(name=name, kind=kind, credit_code=code, industry_code="pump_valve", verified_at=utcnow(), **kw)
-            db.session.add(o)
-            return o
-
         def user(email, name, role, o):
             u = User(email=email, name=name, password_hash=hash_password(PW), role=role, organization=o)
             db.session.add(u)
             return u
 
-        ent = org("永嘉县全程泵阀有限公司", "enterprise", "91330324MAFULL0001", town_code="oubei",
-                  region="浙江省温州市永嘉县")
-        uni = org("全程理工大学", "university", "12330000FULL00002X", region="浙江省杭州市")
-        agency = org("全程技术转移中心", "service_agency", "91330324MAFULL0003", region="浙江省温州市永嘉县")
+        ent = add_org("永嘉县全程泵阀有限公司", "enterprise", "91330324MAFULL0001", town_code="oubei",
+                      region="浙江省温州市永嘉县")
+        uni = add_org("全程理工大学", "university", "12330000FULL00002X", region="浙江省杭州市")
+        agency = add_org("全程技术转移中心", "service_agency", "91330324MAFULL0003", region="浙江省温州市永嘉县")
         user("ent@full.cn", "企业 陈厂长", "enterprise", ent)
         owner = user("uni@full.cn", "高校 吴教授", "university", uni)
         broker = user("broker@full.cn", "经纪人 潘工", "broker", agency)
-        user("bureau@full.cn", "科技局 林科长", "bureau", org("全程科技局", "government", "11330324FULL00004X"))
+        user("bureau@full.cn", "科技局 林科长", "bureau", add_org("全程科技局", "government", "11330324FULL00004X"))
         db.session.flush()
         ach = Achievement(title=ACH, abstract="采用激光熔覆硬质合金密封面与球体配研工艺，解决高温工况下球阀内漏、滴漏问题，泄漏等级达到ANSI VI级。",
                           industry_code="pump_valve", maturity="pilot", transfer_mode="license", price_yuan=1_200_000,
