@@ -58,6 +58,9 @@ class Config:
     PUBLIC_PAGE_CACHE_MAX_BYTES = int(os.environ.get("PUBLIC_PAGE_CACHE_MAX_BYTES", str(32 * 1024 * 1024)))
     # with REDIS_URL, rendered copies are shared by the web processes through Redis (0 = each process its own)
     PUBLIC_PAGE_CACHE_SHARED = os.environ.get("PUBLIC_PAGE_CACHE_SHARED", "1") != "0"
+    # with REDIS_URL, the generations are pushed to each process (app/pagecache_push.py) instead of read from Redis on
+    # every signed-in request (0 = read on every request, as before)
+    PUBLIC_PAGE_CACHE_PUSH = os.environ.get("PUBLIC_PAGE_CACHE_PUSH", "1") != "0"
     TESTING = False
 
 

@@ -9,9 +9,10 @@ microseconds. This is what a reverse proxy's micro-cache would do, kept in the a
 * Only 200 text/html answers that set no cookie are stored, at most PUBLIC_PAGE_CACHE_SECONDS old and within a byte
   budget per process (least recently used out first).
 * Every commit that changes a table the public pages show (WATCHED["public"]) bumps a generation — in Redis when
-  REDIS_URL is set, else a file in the instance folder — and each process reads it at most every
-  PUBLIC_PAGE_CACHE_CHECK_SECONDS; a copy from an older generation is never served. Generation unreadable (Redis
-  down) → no cache, every request rendered as before.
+  REDIS_URL is set, else a file in the instance folder. With Redis, each bump is also pushed to every process
+  (app/pagecache_push.py) and read from memory; otherwise (and while the push is down) each process reads it at most
+  every PUBLIC_PAGE_CACHE_CHECK_SECONDS. A copy from an older generation is never served. Generation unreadable
+  (Redis down) → no cache, every request rendered as before.
 
 * With Redis, a rendered copy is also kept there (compressed, for the same TTL, under its generation) and a process
   that has no copy of its own takes that one before rendering: an address is rendered once per change for the whole
@@ -19,7 +20,7 @@ microseconds. This is what a reverse proxy's micro-cache would do, kept in the a
 
 The same generations serve the copies kept inside the app: memo() for values everyone sees alike (home figures,
 reference lists, cockpit figures, browse results; share=True also through Redis), and KeptCopies with
-generation_now() — read afresh on each request, one MGET — for per-user copies that must never be stale: who is signed
+generation_now() — current on each request: as pushed, else one MGET — for per-user copies that must never be stale: who is signed
 in (app/accounts/identity.py, generation "accounts") and the unread badge ("notifications").
 
 PUBLIC_PAGE_CACHE_SECONDS = 0 turns it all off (the test configuration does, except in tests/test_pagecache.py and
@@ -45,6 +46,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from app import pagecache_push
 from app.ops.logs import REQUEST_ID_HEADER, access_log, request_id_for, request_id_var, write_access_line
 
 log = logging.getLogger(__name__)
@@ -82,11 +84,18 @@ def _random_start() -> int:
     return secrets.randbits(52) + 1  # far from any number a restarted counter would count up to
 
 
+def _watcher(url: str) -> pagecache_push.Watcher:
+    return pagecache_push.watcher(url, functools.partial(Generation._read_redis, url))
+
+
 class Generation:
     """The shared generation: Redis INCR when configured, else the content of a file every process can see."""
 
-    def __init__(self, redis_url: str | None, path: Path, name: str = "public"):
+    def __init__(self, redis_url: str | None, path: Path, name: str = "public", push: bool = True):
+        """push: take the values pushed to this process by Redis when they can be trusted (app/pagecache_push.py)
+        rather than read them on every call."""
         self.redis_url = redis_url
+        self.push = push
         self.path = path
         self.key = f"yjtm:pagecache:{name}"
 
@@ -97,6 +106,13 @@ class Generation:
         """The current generation, or None when it cannot be read (then nothing is served from the cache)."""
         return Generation.read_many([self])[0]
 
+    def pushed(self):
+        """The value pushed to this process, without I/O, or None when there is none to trust right now."""
+        if not self.redis_url or not self.push or time.monotonic() < _redis_down_until.get(self.redis_url, 0.0):
+            return None
+        values = _watcher(self.redis_url).values([self.key])
+        return values[0] if values is not None else None
+
     def _read_file(self):
         try:
             return self.path.read_text() if self.path.exists() else "0"
@@ -104,20 +120,27 @@ class Generation:
             return None
 
     @staticmethod
-    def _start(generations: list["Generation"]) -> list[int]:
-        """Missing counters (a new or restarted Redis) begin at a random value, never at 0 again: a copy kept under
-        a number from before the restart must not become valid when the new counter reaches that number."""
-        pipe = _redis(generations[0].redis_url).pipeline()
-        for gen in generations:
-            pipe.set(gen.key, _random_start(), nx=True)
-        for gen in generations:
-            pipe.get(gen.key)
-        return [int(v) for v in pipe.execute()[len(generations):]]
+    def _read_redis(url: str, keys: list[str]) -> list[int]:
+        """The counters read from Redis now (raises when it cannot be read). Missing counters (a new or restarted
+        Redis) begin at a random value, never at 0 again: a copy kept under a number from before the restart must
+        not become valid when the new counter reaches that number."""
+        values = _redis(url).mget(keys)
+        if None in values:
+            missing = [k for k, v in zip(keys, values, strict=True) if v is None]
+            pipe = _redis(url).pipeline()
+            for key in missing:
+                pipe.set(key, _random_start(), nx=True)
+            for key in missing:
+                pipe.get(key)
+            started = dict(zip(missing, pipe.execute()[len(missing):], strict=True))
+            values = [started.get(k, v) for k, v in zip(keys, values, strict=True)]
+        return [int(v) for v in values]
 
     @staticmethod
     def read_many(generations: list["Generation"]) -> list:
-        """The generations' values (None: unreadable, so no copies), with one Redis round trip when they share a
-        Redis URL. Redis down or the file unreadable: bypass the copies rather than serve stale ones."""
+        """The generations' values (None: unreadable, so no copies): as pushed to this process when that can be
+        trusted (app/pagecache_push.py), else with one Redis round trip when they share a Redis URL. Redis down or
+        the file unreadable: bypass the copies rather than serve stale ones."""
         urls = {gen.redis_url for gen in generations}
         if urls == {None}:
             return [gen._read_file() for gen in generations]
@@ -126,23 +149,26 @@ class Generation:
         url = urls.pop()
         if time.monotonic() < _redis_down_until.get(url, 0.0):
             return [None] * len(generations)
+        keys = [gen.key for gen in generations]
+        if all(gen.push for gen in generations):
+            pushed = _watcher(url).values(keys)
+            if pushed is not None:
+                return pushed
         try:
-            values = _redis(url).mget([gen.key for gen in generations])
-            if None in values:
-                missing = [gen for gen, v in zip(generations, values, strict=True) if v is None]
-                started = dict(zip((gen.key for gen in missing), Generation._start(missing), strict=True))
-                values = [started.get(gen.key, v) for gen, v in zip(generations, values, strict=True)]
+            return Generation._read_redis(url, keys)
         except Exception:  # as read(): unreadable means no copies
             _redis_down_until[url] = time.monotonic() + REDIS_RETRY_SECONDS
             return [None] * len(generations)
-        return [int(v) for v in values]
 
     def bump(self) -> None:
         try:
             if self.redis_url:
+                if self.push:  # this process: not from the pushed values until read again after this bump
+                    _watcher(self.redis_url).invalidate()
                 pipe = self._client().pipeline()
-                pipe.set(self.key, _random_start(), nx=True)  # a missing counter starts at random, as in _start
+                pipe.set(self.key, _random_start(), nx=True)  # a missing counter starts at random (_read_redis)
                 pipe.incr(self.key)
+                pipe.publish(pagecache_push.CHANNEL, self.key)  # every other process: read again
                 pipe.execute()
             else:
                 # a value no other bump writes (mtimes can repeat within a clock tick), replaced atomically
@@ -216,8 +242,11 @@ class PublicPageCache:
         self._gen_read: dict[str, tuple] = {}  # name -> (value, read_at)
         self._lock = threading.Lock()  # gthread workers share one cache per process
 
-    # -- the shared generations, each read at most every check_every seconds ---------------------------------------
+    # -- the shared generations, as pushed, else each read at most every check_every seconds ------------------------
     def current_generation(self, name: str = "public"):
+        pushed = self.generations[name].pushed()  # exact and free when the push is up: no need to wait a second
+        if pushed is not None:
+            return pushed
         now = time.monotonic()
         value, read_at = self._gen_read.get(name, (None, float("-inf")))
         if now - read_at >= self.check_every:
@@ -318,7 +347,9 @@ def init_app(app: Flask) -> None:
     _watch_commits()
     if ttl <= 0:
         return
-    generations = {name: Generation(app.config.get("REDIS_URL"), Path(app.instance_path) / f"pagecache.{name}", name)
+    push = bool(app.config.get("PUBLIC_PAGE_CACHE_PUSH", True))
+    generations = {name: Generation(app.config.get("REDIS_URL"), Path(app.instance_path) / f"pagecache.{name}", name,
+                                    push=push)
                    for name in WATCHED}
     app.extensions["pagecache_generations"] = generations
     cache = PublicPageCache(app.wsgi_app, generations["public"], ttl=ttl,
@@ -379,8 +410,9 @@ def _watch_commits() -> None:
 
 
 def generation_now(name: str):
-    """Generation `name` read now, once per request (not at most every PUBLIC_PAGE_CACHE_CHECK_SECONDS like the
-    public pages'): for copies that must never outlive a change by even a second, such as who is signed in.
+    """Generation `name` as it is now, once per request (as pushed, else read from Redis; never up to
+    PUBLIC_PAGE_CACHE_CHECK_SECONDS old like the public pages' when the push is down): for copies that must never
+    outlive a change by even a second, such as who is signed in.
     None when the cache is off or the generation unreadable (then the caller asks the database)."""
     if not has_app_context():
         return None

@@ -8,8 +8,9 @@ Here each process keeps the column values of the rows it loaded (plain values, n
 requests or threads) and gives a request its own instance made from them, attached to the request's session without
 SQL (make_transient_to_detached): relationships still load lazily, changes still flush. A copy is trusted only while
 the "accounts" generation is the one it was loaded under. Every commit that changes a user or an API token bumps that
-generation (app/pagecache.WATCHED), and a request reads it afresh (pagecache.generation_now), not every second like
-the public pages: a role change, a new password or a revoked token holds on every process from the next request.
+generation (app/pagecache.WATCHED), and a request takes its current value (pagecache.generation_now: pushed to each
+process by Redis, else read from it), never one up to a second old: a role change, a new password or a revoked token
+holds on every process from the next request.
 Generation unreadable (Redis down) or the page cache off (tests) → the database, as before.
 """
 from sqlalchemy import inspect as sa_inspect
