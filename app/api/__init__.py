@@ -1,8 +1,9 @@
 """The open JSON API, /api/v1 (flask-smorest: marshmallow schemas validate requests and write the OpenAPI document).
 
 init_api(app) wires it: the Api object and its document (/api/v1/openapi.json, Swagger UI at /api/v1/docs served
-from static/vendor/swagger-ui, app/api/docs.py), token identification, rate limits (Flask-Limiter; Redis when REDIS_URL is set,
-memory otherwise), CSRF exemption. Errors become application/problem+json in app/__init__.py::_register_errors.
+from static/vendor/swagger-ui, app/api/docs.py), token identification, rate limits (Flask-Limiter; Redis when
+REDIS_URL is set, in leases for fast callers, app/api/ratelimit.py; memory otherwise), CSRF exemption. Errors become
+application/problem+json in app/__init__.py::_register_errors.
 """
 import http
 import time
@@ -13,6 +14,7 @@ from flask_smorest.utils import prepare_response
 from itsdangerous import BadSignature
 
 from app import pagecache
+from app.api import ratelimit  # registers the redis+leased:// storage with limits
 from app.api.problems import PROBLEM_MIMETYPE, is_api_request
 from app.api.schemas import ProblemSchema
 
@@ -78,7 +80,8 @@ def init_api(app) -> None:
     })
     cfg.setdefault("API_RATE_LIMIT_TOKEN", "600 per minute")
     cfg.setdefault("API_RATE_LIMIT_ANON", "120 per minute")
-    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg.get("REDIS_URL") or "memory://")
+    # counts in Redis, taken in small leases by fast callers (app/api/ratelimit.py); memory without Redis
+    cfg.setdefault("RATELIMIT_STORAGE_URI", ratelimit.leased_uri(cfg.get("REDIS_URL")) or "memory://")
     cfg.setdefault("RATELIMIT_KEY_PREFIX", "yjtm-api")
     # Redis down: serve the request rather than fail it; limits resume when it is back
     cfg.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
