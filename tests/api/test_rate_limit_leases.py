@@ -58,7 +58,7 @@ def test_never_more_allowed_than_the_limit_across_processes(redis_client):
     limit = parse("600 per minute")  # leases of up to 6
     processes = [_process() for _ in range(4)]
     allowed = 0
-    for round_ in range(100):  # bursts of eight calls to each process in turn
+    for _round in range(100):  # bursts of eight calls to each process in turn
         for _, limiter in processes:
             allowed += sum(limiter.hit(limit, "token-a") for _ in range(8))
     assert allowed <= 600
