@@ -61,6 +61,10 @@ class Config:
     # with REDIS_URL, the generations are pushed to each process (app/pagecache_push.py) instead of read from Redis on
     # every signed-in request (0 = read on every request, as before)
     PUBLIC_PAGE_CACHE_PUSH = os.environ.get("PUBLIC_PAGE_CACHE_PUSH", "1") != "0"
+    # where the API's rate-limit counts live (a limits storage URI); unset: REDIS_URL with leases for fast callers
+    # (app/api/ratelimit.py), memory without Redis
+    if os.environ.get("RATELIMIT_STORAGE_URI"):
+        RATELIMIT_STORAGE_URI = os.environ["RATELIMIT_STORAGE_URI"]
     TESTING = False
 
 

@@ -1,10 +1,19 @@
 """A lock so two copies of a periodic task never run at once: Redis when configured, else a file lock."""
 import contextlib
 import fcntl
+import functools
 import os
 from pathlib import Path
 
 from flask import current_app
+
+
+@functools.lru_cache(maxsize=4)
+def _client(url: str):
+    """One client (and connection pool) per Redis URL and process, not a new pool on every run; timeouts so that a
+    hung Redis fails the run instead of holding the worker."""
+    import redis
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
 
 
 @contextlib.contextmanager
@@ -12,9 +21,7 @@ def single_run(name: str, timeout: int = 3600):
     """Yields True when this process holds the lock, False when another copy is already running."""
     url = current_app.config.get("REDIS_URL")
     if url:
-        import redis
-        client = redis.Redis.from_url(url)
-        lock = client.lock(f"techmarket:lock:{name}", timeout=timeout, blocking=False)
+        lock = _client(url).lock(f"techmarket:lock:{name}", timeout=timeout, blocking=False)
         got = lock.acquire(blocking=False)
         try:
             yield got

@@ -9,7 +9,8 @@ once (INCRBY n) and hands them out itself, in order, one per call:
 * Each position still goes to one call only, so across all processes no more calls than the limit are ever allowed.
 * Positions a process took but did not hand out before the window ended are lost: such a client may be refused up
   to n − 1 calls early per web process. n starts at 1 — a client this process has not seen calling fast is counted
-  exactly as before — and doubles only while a lease is used up within FAST_SECONDS, up to 1/100 of the limit (at
+  exactly as before. It doubles while the client calls this process at least FAST_CALLS_PER_SECOND (a lease of n
+  used up within n / FAST_CALLS_PER_SECOND seconds) and halves when it calls slower, up to 1/100 of the limit (at
   most MAX_LEASE). For the 600 a minute per token, that is 6 per lease, at most 5 calls early per process.
 * A lease ends with its window (the counter's TTL, read with it): a position is never handed out in the next one.
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from limits.storage import RedisStorage
 
-FAST_SECONDS = 0.1  # a lease used up within this is followed by one twice as big
+FAST_CALLS_PER_SECOND = 20  # a client calling one process this fast gets leases
 MAX_LEASE = 16
 MAX_KEYS = 10_000  # leases kept per process (least recently used out first)
 
@@ -97,9 +98,11 @@ class LeasedRedisStorage(RedisStorage):
     def _next_size(key: str, lease: Lease | None, now: float) -> int:
         limit = limit_of(key)
         cap = max(1, min(MAX_LEASE, (limit or 0) // 100))
-        if lease is None or now >= lease.until or now - lease.taken > FAST_SECONDS:
+        if lease is None or now >= lease.until:
             return 1
-        return min(cap, lease.size * 2)
+        if now - lease.taken <= lease.size / FAST_CALLS_PER_SECOND:
+            return min(cap, lease.size * 2)
+        return max(1, lease.size // 2)
 
     def clear(self, key: str) -> None:
         with self._lock:
