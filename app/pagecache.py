@@ -170,6 +170,11 @@ class Generation:
                 pipe.incr(self.key)
                 pipe.publish(pagecache_push.CHANNEL, self.key)  # every other process: read again
                 pipe.execute()
+                # Redis writes the message to the subscribers in the same pass over its clients as this answer, in
+                # no set order; an answer to a later command comes after that pass. So after this round trip every
+                # process on this host has the message on its socket before this request ends (and so before any
+                # request that could follow it).
+                self._client().ping()
             else:
                 # a value no other bump writes (mtimes can repeat within a clock tick), replaced atomically
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,12 +8,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.errors import ValidationError
 from app.extensions import db
 from app.jobs import services as jobs
 from app.jobs.models import Job
 from app.reports import services as reports
 from app.stats import brokers as broker_kpis
 from app.stats import services as stats
+from app.timeutil import local_today
 from tests.conftest import csrf_token, login, make_listing, make_user
 from tests.stats.factories import make_contract
 from tests.transaction_factories import make_broker
@@ -159,8 +161,16 @@ def test_future_months_and_bad_input_are_refused(app, client):
     login(client, make_user("bureau"))
     token = csrf_token(client, "/bureau/reports")
     before = db.session.scalars(select(Job.id).where(Job.kind == reports.KIND)).all()
-    resp = client.post("/bureau/reports", data={"csrf_token": token, "year": 2026, "month": 12})
-    assert resp.status_code == 200 and "只能生成2021年1月至本月的报表" in resp.get_data(as_text=True)
+    today = local_today()  # the bureau's month (Beijing), not the machine's
+    if today.month < 12:
+        resp = client.post("/bureau/reports", data={"csrf_token": token, "year": today.year, "month": today.month + 1})
+        assert resp.status_code == 200 and "只能生成2021年1月至本月的报表" in resp.get_data(as_text=True)
+    else:  # next month is next year, which the form does not offer
+        resp = client.post("/bureau/reports", data={"csrf_token": token, "year": today.year + 1, "month": 1})
+        assert resp.status_code == 200
+    with pytest.raises(ValidationError, match="只能生成2021年1月至本月的报表"):
+        reports.check_month(2026, 12, today=date(2026, 11, 30))
+    reports.check_month(2026, 12, today=date(2026, 12, 1))  # the month has begun in Beijing
     assert client.post("/bureau/reports", data={"csrf_token": token, "year": 1999, "month": 1}).status_code == 200
     assert db.session.scalars(select(Job.id).where(Job.kind == reports.KIND)).all() == before
 
