@@ -56,11 +56,13 @@ CACHEABLE = re.compile(r"^/(?:|needs|achievements|needs/\d+|achievements/\d+)$")
 # their organizations, patents, the reference lists). "stats": what the cockpit's figures are made of (summary
 # tables, targets, the plan's indicators); the recompute writes with bulk statements and marks it itself (mark()).
 # "accounts": who is signed in (users, API tokens; app/accounts/identity.py). "notifications": the menu's unread badge.
+# "contracts": the registered contracts' totals summed over the contracts themselves (contracts.services).
 WATCHED = {
     "public": frozenset({"needs", "achievements", "organizations", "patents", "industries", "towns"}),
     "stats": frozenset({"contract_stats", "contract_rollups", "yearly_targets", "indicators", "indicator_values"}),
     "accounts": frozenset({"users", "api_tokens"}),
     "notifications": frozenset({"notifications"}),
+    "contracts": frozenset({"contracts"}),
 }
 # Columns whose change alone bumps nothing: bookkeeping no cached copy shows (a token's last use is written at most
 # once a minute per process, app/api/tokens.py; bumping "accounts" for it would empty every process's identities).
@@ -480,7 +482,7 @@ def memo(name: str, compute, generation: str = "public", share: bool = False):
     share=True (rendered HTML only): also kept in Redis like the shared page copies, so that a value is computed once
     per change for the whole server, not once per worker process (each first miss blocks the requests behind it)."""
     cache = current_app.extensions.get("pagecache")
-    if cache is None:
+    if cache is None or generation not in cache.generations:
         return compute()
     gen = cache.current_generation(generation)
     if gen is None:

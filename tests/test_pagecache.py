@@ -1,5 +1,6 @@
 """Public page cache (app/pagecache.py): anonymous copies are served, never stale after a change, never personal."""
 import time
+from datetime import date
 
 import pytest
 from flask import g
@@ -454,3 +455,31 @@ def test_kept_copies_are_per_generation_and_bounded_in_age():
     assert kept.get(1, "a") is None and kept.get(1, "c") == "丙"
     time.sleep(0.25)
     assert kept.get(1, "c") is None  # older than max_age (a bump lost while Redis was away cannot keep it)
+
+
+def test_contract_totals_are_kept_until_a_contract_changes(app, tmp_path):
+    """contracts.services.contract_totals reads every registered contract (all years: ~430 ms on a million); it is
+    summed once per change of the contracts table, and any contract committed is counted at the next call."""
+    from app.contracts import services
+    from app.extensions import db
+    from tests.stats.factories import make_contract
+    gens = {name: Generation(None, tmp_path / name, name) for name in ("public", "contracts")}
+    cache = PublicPageCache(app.wsgi_app, gens["public"], ttl=30, check_every=0, max_bytes=1024 * 1024,
+                            session_cookie="session", others={"contracts": gens["contracts"]})
+    app.extensions["pagecache"], app.extensions["pagecache_generations"] = cache, gens
+    try:
+        make_contract(3_000_000, counted_on=date(2026, 5, 1))
+        db.session.commit()
+        first = services.contract_totals(2026)
+        with recorded_statements() as statements:
+            assert services.contract_totals(2026) == first
+        assert not [s for s in statements if "FROM contracts" in s], statements
+        make_contract(1_000_000, counted_on=date(2026, 6, 1))
+        db.session.commit()
+        after = services.contract_totals(2026)
+        assert after["count"] == first["count"] + 1
+        assert after["contract_amount_yuan"] == first["contract_amount_yuan"] + 1_000_000
+        assert after == services.contract_totals_now(2026)
+        assert services.contract_totals(None)["count"] == services.contract_totals_now(None)["count"]
+    finally:
+        del app.extensions["pagecache"], app.extensions["pagecache_generations"]

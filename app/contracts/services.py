@@ -11,6 +11,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from app import pagecache
 from app.accounts import permissions as perm
 from app.accounts.models import Organization, User
 from app.contracts.models import (
@@ -479,6 +480,12 @@ def _add(bucket: dict, count: int, amount: int, tech: int) -> None:
 
 
 def contract_totals(year: int | None = None) -> dict:
+    """contract_totals_now, kept per process until a contract changes (generation "contracts"; pagecache.memo):
+    summed over every year it reads all registered contracts (about 430 ms for a million). Read-only for callers."""
+    return pagecache.memo(f"contract_totals:{year}", lambda: contract_totals_now(year), generation="contracts")
+
+
+def contract_totals_now(year: int | None = None) -> dict:
     """Totals of registered contracts (the current registered version of each), by the date each contract was
     first registered. Never typed in: a contract changes the figures only when the bureau registers it.
 
