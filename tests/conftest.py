@@ -227,3 +227,14 @@ def cached(app, tmp_path):
         yield Client(cache), cache
     finally:
         del app.extensions["pagecache_generations"]
+
+
+def redis_or_skip(url: str):
+    """A client of the real Redis at url (CI starts it), or the test is skipped when none answers there."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis not running at {url}")
+    return client

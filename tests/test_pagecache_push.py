@@ -9,6 +9,7 @@ import pytest
 
 from app import pagecache_push
 from app.pagecache import Generation
+from tests.conftest import redis_or_skip
 
 URL = "redis://127.0.0.1:6379/13"
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,13 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def client():
-    redis = pytest.importorskip("redis")
-    c = redis.Redis.from_url(URL, socket_timeout=1)
-    try:
-        c.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis not running")
-    return c
+    return redis_or_skip(URL)
 
 
 @pytest.fixture

@@ -11,18 +11,14 @@ from limits.strategies import FixedWindowRateLimiter
 
 from app.api import ratelimit
 from app.api.ratelimit import LeasedRedisStorage, leased_uri
+from tests.conftest import redis_or_skip
 
 URL = "redis://127.0.0.1:6379/12"
 
 
 @pytest.fixture
 def redis_client():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(URL, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis not running")
+    client = redis_or_skip(URL)
     client.flushdb()
     yield client
     client.flushdb()

@@ -3,22 +3,15 @@ client per URL and process) and with the file lock used without it."""
 import pytest
 
 from tasks import locks
+from tests.conftest import redis_or_skip
 
 REDIS = "redis://127.0.0.1:6379/12"
 
 
-def _redis_up() -> bool:
-    redis = pytest.importorskip("redis")
-    try:
-        return bool(redis.Redis.from_url(REDIS, socket_timeout=1).ping())
-    except redis.exceptions.ConnectionError:
-        return False
-
-
 @pytest.mark.parametrize("redis_url", [None, REDIS], ids=["file", "redis"])
 def test_a_second_copy_skips_until_the_first_ends(app, monkeypatch, redis_url):
-    if redis_url and not _redis_up():
-        pytest.skip("Redis not running")
+    if redis_url:
+        redis_or_skip(redis_url)
     monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
     with app.app_context():
         with locks.single_run("lock-test") as first:
