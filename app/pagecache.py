@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 CACHEABLE = re.compile(r"^/(?:|needs|achievements|needs/\d+|achievements/\d+)$")
 # Generations and the tables whose committed changes bump them. "public": what the cached pages show (listings,
 # their organizations, patents, the reference lists). "stats": what the cockpit's figures are made of (summary
-# tables, targets, the plan's indicators); the recompute writes with bulk statements and marks it itself (mark()).
+# tables, targets, the plan's indicators). Committed ORM changes and UPDATE/DELETE/INSERT statements both count.
 # "accounts": who is signed in (users, API tokens; app/accounts/identity.py). "notifications": the menu's unread badge.
 # "contracts": the registered contracts' totals summed over the contracts themselves (contracts.services).
 WATCHED = {
@@ -401,6 +401,16 @@ def _watch_commits() -> None:
                 if name in generations:
                     generations[name].bump()
                 g.get("_generations_now", {}).pop(name, None)  # this request's reading is out of date now
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _bulk_statement(state):
+        # an UPDATE, DELETE or INSERT statement (not objects) never reaches after_flush: mark its table's generation
+        # here, so no caller has to remember (a contract's registration, the cockpit's recompute, read notifications)
+        if state.is_update or state.is_delete or state.is_insert:
+            table = getattr(getattr(state.statement, "table", None), "name", None)
+            for name, watched in WATCHED.items():
+                if table in watched:
+                    mark(state.session, name)
 
     def _watched_change(obj) -> bool:
         unwatched = UNWATCHED_COLUMNS.get(getattr(obj, "__tablename__", None))

@@ -474,7 +474,11 @@ def test_contract_totals_are_kept_until_a_contract_changes(app, tmp_path):
         with recorded_statements() as statements:
             assert services.contract_totals(2026) == first
         assert not [s for s in statements if "FROM contracts" in s], statements
-        make_contract(1_000_000, counted_on=date(2026, 6, 1))
+        # registration is an UPDATE statement (compare-and-set), not an ORM change: it must bump the generation too
+        submitted = make_contract(1_000_000, counted_on=date(2026, 6, 1), status="submitted")
+        db.session.commit()
+        assert services.contract_totals(2026) == first  # kept again, under the generation after that insert
+        services.register(make_user("bureau"), submitted, today=date(2026, 6, 1))
         db.session.commit()
         after = services.contract_totals(2026)
         assert after["count"] == first["count"] + 1

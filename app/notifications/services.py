@@ -105,7 +105,6 @@ def mark_read(user, notification: Notification) -> None:
 
 
 def mark_all_read(user) -> int:
-    pagecache.mark(db.session, "notifications")  # a bulk statement: the session's listeners do not see it
     result = db.session.execute(update(Notification)
                                 .where(Notification.user_id == user.id, Notification.read_at.is_(None))
                                 .values(read_at=utcnow()))

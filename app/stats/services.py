@@ -73,7 +73,6 @@ def recompute_contract_stats(commit: bool = True) -> int:
     db.session.execute(insert(ContractStat).from_select(cols, agg))
     _rollup()
     n = db.session.scalar(select(func.count()).select_from(ContractStat)) or 0
-    pagecache.mark(db.session, "stats")  # bulk statements: the cockpit's kept figures are stale once this commits
     if commit:
         db.session.commit()
     return n
