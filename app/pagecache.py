@@ -87,7 +87,7 @@ def _random_start() -> int:
 
 
 def _watcher(url: str) -> pagecache_push.Watcher:
-    return pagecache_push.watcher(url, functools.partial(Generation._read_redis, url))
+    return pagecache_push.watcher(url, Generation._read_redis)
 
 
 class Generation:
@@ -110,10 +110,16 @@ class Generation:
 
     def pushed(self):
         """The value pushed to this process, without I/O, or None when there is none to trust right now."""
-        if not self.redis_url or not self.push or time.monotonic() < _redis_down_until.get(self.redis_url, 0.0):
-            return None
-        values = _watcher(self.redis_url).values([self.key])
+        values = Generation._pushed_many([self])
         return values[0] if values is not None else None
+
+    @staticmethod
+    def _pushed_many(generations: list["Generation"]) -> list | None:
+        url = generations[0].redis_url
+        if (not url or not all(gen.push and gen.redis_url == url for gen in generations)
+                or time.monotonic() < _redis_down_until.get(url, 0.0)):
+            return None
+        return _watcher(url).values([gen.key for gen in generations])
 
     def _read_file(self):
         try:
@@ -151,13 +157,11 @@ class Generation:
         url = urls.pop()
         if time.monotonic() < _redis_down_until.get(url, 0.0):
             return [None] * len(generations)
-        keys = [gen.key for gen in generations]
-        if all(gen.push for gen in generations):
-            pushed = _watcher(url).values(keys)
-            if pushed is not None:
-                return pushed
+        pushed = Generation._pushed_many(generations)
+        if pushed is not None:
+            return pushed
         try:
-            return Generation._read_redis(url, keys)
+            return Generation._read_redis(url, [gen.key for gen in generations])
         except Exception:  # as read(): unreadable means no copies
             _redis_down_until[url] = time.monotonic() + REDIS_RETRY_SECONDS
             return [None] * len(generations)

@@ -45,7 +45,7 @@ class Watcher:
     """The generation counters of one Redis URL, as last read by this process's subscriber thread."""
 
     def __init__(self, url: str, read):
-        """read(keys) -> their values (ints), reading Redis directly; raises when Redis cannot be read."""
+        """read(url, keys) -> their values (ints), reading Redis directly; raises when Redis cannot be read."""
         self.url = url
         self._read = read
         self._keys: set[str] = set()  # counters some caller has asked for; read again on every word
@@ -86,7 +86,7 @@ class Watcher:
     def _sync(self) -> None:
         with self._lock:
             epoch, keys = self._epoch, sorted(self._keys)
-        values = self._read(keys) if keys else []
+        values = self._read(self.url, keys) if keys else []
         with self._lock:
             if epoch == self._epoch:
                 self._values = dict(zip(keys, values, strict=True))
