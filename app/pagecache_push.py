@@ -59,6 +59,7 @@ class Watcher:
 
     def values(self, keys: list[str]) -> list[int] | None:
         """The counters' values without I/O, or None when they cannot be trusted right now (read Redis instead)."""
+        epoch = self._epoch  # before the values: a word taken off the socket after this changes it (see below)
         found, sock = self._values, self._sock
         if found is None or sock is None or time.monotonic() - self._heard > TRUST_SECONDS:
             self._want(keys)
@@ -68,7 +69,9 @@ class Watcher:
         except KeyError:  # a counter not asked for before: read with the others from the next word on
             self._want(keys)
             return None
-        if _readable(sock):  # a word not yet taken in, perhaps a bump
+        # a word not yet taken in (perhaps a bump), or one the thread took in since these values were read: the
+        # thread invalidates (a new epoch) before it takes anything off the socket
+        if _readable(sock) or self._epoch != epoch:
             return None
         return result
 
